@@ -1,0 +1,101 @@
+"""Datasets. Every dataset yields dict samples ({"image", "label"?, ...}) and carries a DataInfo.
+
+Images are float tensors in [-1, 1], NCHW; toy 2-D data are float vectors under "image" too,
+so every recipe reads ``batch["image"]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import torch
+from torch.utils.data import Dataset
+
+from ganarium.errors import DataError
+from ganarium.registry import Registry
+
+DATASETS: Registry = Registry("dataset", package="ganarium.data")
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a dataset looks like, so nets can be built from it.
+
+    shape: one sample's shape, (C, H, W) for images or (D,) for vectors.
+    num_classes: 0 when the data has no labels.
+    value_range: (low, high) of the values, or None when unbounded (toy 2-D data).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    num_classes: int = 0
+    value_range: tuple[float, float] | None = (-1.0, 1.0)
+    kind: Literal["image", "vector"] = "image"
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def channels(self) -> int:
+        return self.shape[0] if self.kind == "image" else 1
+
+    @property
+    def resolution(self) -> int:
+        return self.shape[-1] if self.kind == "image" else 0
+
+    @property
+    def labelled(self) -> bool:
+        return self.num_classes > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class TensorDictDataset(Dataset):
+    """An in-memory dataset of aligned tensors; BatchStream indexes it directly (no DataLoader)."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor], info: DataInfo) -> None:
+        n = {k: len(v) for k, v in tensors.items()}
+        if len(set(n.values())) != 1:
+            raise ValueError(f"tensors of different lengths: {n}")
+        if not n or next(iter(n.values())) == 0:
+            raise DataError(f"dataset {info.name!r} is empty")
+        self.tensors = tensors
+        self.info = info
+
+    def __len__(self) -> int:
+        return len(self.tensors["image"])
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {k: v[i] for k, v in self.tensors.items()}
+
+
+def load_dataset(name: str, **options: Any) -> Dataset:
+    """Build dataset ``name`` with its options (e.g. ``size=16, split="test"``)."""
+    factory = DATASETS.get(name)
+    try:
+        return factory(**options)
+    except TypeError as e:
+        if "unexpected keyword" in str(e):
+            raise DataError(f"dataset {name!r}: {e}. Fix or remove that data option.") from None
+        raise
+
+
+def dataset_info(dataset: Dataset) -> DataInfo:
+    info = getattr(dataset, "info", None)
+    if not isinstance(info, DataInfo):
+        raise TypeError("a ganarium dataset must carry a DataInfo as .info")
+    return info
+
+
+def to_unit_range(x_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] -> float [-1, 1]."""
+    return x_uint8.float().div(127.5).sub(1.0)
+
+
+def resize_images(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize a float NCHW batch with antialiasing (no-op when already that size)."""
+    if x.shape[-1] == size and x.shape[-2] == size:
+        return x
+    return torch.nn.functional.interpolate(
+        x, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+    ).clamp(-1, 1)

@@ -1,0 +1,70 @@
+"""Image folders: ``root/*.png`` (unlabelled) or ``root/<class>/*.png`` (labelled)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch.utils.data import Dataset
+from torchvision.transforms import functional as TF
+
+from ganarium.data import DATASETS, DataInfo
+from ganarium.errors import DataError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
+
+
+def list_images(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def read_image(path: Path, size: int, channels: int) -> torch.Tensor:
+    """One image as a float CHW tensor in [-1, 1], center-cropped and resized to ``size``."""
+    try:
+        with Image.open(path) as img:
+            img = img.convert("L" if channels == 1 else "RGB")
+            img = TF.center_crop(img, min(img.size))
+            img = TF.resize(img, [size, size], antialias=True)
+            x = TF.pil_to_tensor(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise DataError(f"corrupt image file {path}: {e}. Remove or replace it.") from None
+    return x.float().div(127.5).sub(1.0)
+
+
+class ImageFolderDataset(Dataset):
+    def __init__(self, root: str, size: int = 64, channels: int = 3, labelled: bool | None = None):
+        path = Path(root).expanduser()
+        if not path.is_dir():
+            raise DataError(f"data folder {path} does not exist: pass data.root=<folder of images>")
+        self.files = list_images(path)
+        if not self.files:
+            raise DataError(
+                f"data folder {path} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
+        classes = sorted({f.parent.relative_to(path).parts[0] for f in self.files if f.parent != path})
+        if labelled is None:
+            labelled = bool(classes) and all(f.parent != path for f in self.files)
+        self.classes = classes if labelled else []
+        index = {c: i for i, c in enumerate(self.classes)}
+        self.labels = [index[f.relative_to(path).parts[0]] for f in self.files] if labelled else None
+        self.size, self.channels = size, channels
+        self.info = DataInfo(
+            name=f"folder:{path.name}", shape=(channels, size, size), num_classes=len(self.classes)
+        )
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        item = {"image": read_image(self.files[i], self.size, self.channels)}
+        if self.labels is not None:
+            item["label"] = torch.tensor(self.labels[i])
+        return item
+
+
+@DATASETS.register("folder", description="a folder of images, optionally one sub-folder per class")
+def folder(root: str = "", size: int = 64, channels: int = 3, labelled: bool | None = None):
+    if not root:
+        raise DataError("the folder dataset needs a root: add data.root=<folder of images>")
+    return ImageFolderDataset(root, size=size, channels=channels, labelled=labelled)

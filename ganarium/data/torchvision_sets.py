@@ -1,0 +1,68 @@
+"""torchvision datasets from a local root. Nothing is downloaded unless ``download=True``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+from torchvision import datasets as tvd
+from torchvision import transforms as T
+
+from ganarium.data import DATASETS, DataInfo
+from ganarium.errors import DataError
+
+_SETS: dict[str, tuple[Any, int, int, int]] = {
+    # name: (class, channels, classes, native size)
+    "mnist": (tvd.MNIST, 1, 10, 28),
+    "fashion-mnist": (tvd.FashionMNIST, 1, 10, 28),
+    "cifar10": (tvd.CIFAR10, 3, 10, 32),
+    "celeba": (tvd.CelebA, 3, 0, 64),
+}
+
+
+class TorchvisionDataset(Dataset):
+    def __init__(self, name: str, root: str, split: str, size: int | None, download: bool):
+        cls, channels, classes, native = _SETS[name]
+        size = size or native
+        tf = T.Compose(
+            ([T.CenterCrop(148)] if name == "celeba" else [])
+            + [T.Resize(size, antialias=True), T.CenterCrop(size), T.ToTensor(),
+               T.Normalize([0.5] * channels, [0.5] * channels)]
+        )
+        kwargs: dict[str, Any] = {"root": root, "transform": tf, "download": download}
+        if name == "celeba":
+            kwargs["split"] = "valid" if split == "test" else split
+        else:
+            kwargs["train"] = split == "train"
+        try:
+            self.ds = cls(**kwargs)
+        except RuntimeError as e:
+            raise DataError(
+                f"{name} not found under {root!r} ({e}). Put the files there or add "
+                f"data.download=true (needs internet)."
+            ) from None
+        self.labelled = classes > 0
+        self.info = DataInfo(name=name, shape=(channels, size, size), num_classes=classes)
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        x, y = self.ds[i]
+        item = {"image": x}
+        if self.labelled:
+            item["label"] = torch.as_tensor(y)
+        return item
+
+
+def _register(name: str) -> None:
+    def factory(root: str = "data", split: str = "train", size: int | None = None,
+                download: bool = False) -> TorchvisionDataset:
+        return TorchvisionDataset(name, root, split, size, download)
+
+    DATASETS.add(name, factory, description=f"torchvision {name} from a local root")
+
+
+for _name in _SETS:
+    _register(_name)
