@@ -1,0 +1,144 @@
+"""Run configuration: YAML plus dotted command-line overrides, via OmegaConf.
+
+The config has four sections: ``data`` (dataset name and options), ``model`` (the recipe's
+hyper-parameters), ``train`` (TrainConfig) and ``run``. Every key must already exist (the
+defaults come from the recipe, the dataset factory's signature and TrainConfig), so a typo
+fails at once with a suggestion, and a value must fit the default's type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from ganarium.data import DATASETS
+from ganarium.errors import ConfigError, suggest
+from ganarium.models import RECIPES
+from ganarium.train import TrainConfig
+
+SECTIONS = ("data", "model", "train")
+
+
+def data_defaults(name: str) -> dict[str, Any]:
+    factory = DATASETS.get(name)
+    out: dict[str, Any] = {}
+    for p in inspect.signature(factory).parameters.values():
+        out[p.name] = None if p.default is inspect.Parameter.empty else p.default
+    return out
+
+
+def default_config(recipe: str, data: str) -> DictConfig:
+    cls = RECIPES.get(recipe)
+    cfg = {
+        "recipe": recipe,
+        "data": {"name": data, **data_defaults(data)},
+        "model": dict(cls.defaults),
+        "train": dataclasses.asdict(TrainConfig()),
+        "run": {"dir": ""},
+    }
+    return OmegaConf.create(_plain(cfg))
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, tuple):
+        return [_plain(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    return x
+
+
+def parse_overrides(items: list[str], cfg: DictConfig) -> list[str]:
+    """Turn ``key=value`` items into fully dotted ones; bare keys resolve to the single section
+    that has them (``steps=100`` -> ``train.steps=100``)."""
+    out = []
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} is not key=value (e.g. train.steps=1000)")
+        key, value = item.split("=", 1)
+        if "." not in key and key not in ("recipe",):
+            owners = [s for s in SECTIONS if key in cfg[s]]
+            if len(owners) > 1:
+                raise ConfigError(
+                    f"override {key!r} is ambiguous: write one of {', '.join(f'{s}.{key}' for s in owners)}"
+                )
+            if not owners:
+                known = [k for s in SECTIONS for k in cfg[s]]
+                raise ConfigError(f"unknown config key {key!r}.{suggest(key, known)}")
+            key = f"{owners[0]}.{key}"
+        out.append(f"{key}={value}")
+    return out
+
+
+def _check_types(defaults: Any, given: Any, path: str) -> None:
+    if isinstance(defaults, DictConfig):
+        for k in given:
+            if k not in defaults:
+                raise ConfigError(f"unknown config key {path}{k!r}.{suggest(str(k), list(defaults))}")
+            _check_types(defaults[k], given[k], f"{path}{k}.")
+        return
+    d, g = defaults, given
+    if d is None or g is None:
+        return
+    if isinstance(d, bool):
+        ok = isinstance(g, bool)
+    elif isinstance(d, int):
+        ok = isinstance(g, int) and not isinstance(g, bool)
+    elif isinstance(d, float):
+        ok = isinstance(g, (int, float)) and not isinstance(g, bool)
+    elif isinstance(d, str):
+        ok = isinstance(g, str)
+    elif isinstance(d, ListConfig):
+        ok = isinstance(g, ListConfig) and len(g) == len(d)
+    else:
+        ok = True
+    if not ok:
+        raise ConfigError(
+            f"config value {path.rstrip('.')}={g!r} has the wrong type: expected "
+            f"{type(d).__name__} like {OmegaConf.to_container(d) if isinstance(d, ListConfig) else d!r}"
+        )
+
+
+def merge(cfg: DictConfig, other: DictConfig) -> DictConfig:
+    """Merge ``other`` into ``cfg`` rejecting unknown keys and values of the wrong type."""
+    for section in other:
+        if section in ("recipe",):
+            continue
+        if section not in cfg:
+            raise ConfigError(f"unknown config section {section!r}: use data, model, train or run")
+        _check_types(cfg[section], other[section], f"{section}.")
+    try:
+        return OmegaConf.merge(cfg, other)
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"bad config: {str(e).splitlines()[0]}") from None
+
+
+def build_config(recipe: str, data: str, overrides: list[str] | None = None,
+                 config_file: str | None = None) -> DictConfig:
+    """The full resolved config for training ``recipe`` on ``data``."""
+    cfg = default_config(recipe, data)
+    if config_file:
+        path = Path(config_file)
+        if not path.exists():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            file_cfg = OmegaConf.load(path)
+        except Exception as e:  # noqa: BLE001 - any YAML error becomes one line
+            raise ConfigError(f"config file {path} is not valid YAML: {str(e).splitlines()[0]}") from None
+        cfg = merge(cfg, file_cfg)
+    if overrides:
+        try:
+            dot = OmegaConf.from_dotlist(parse_overrides(overrides, cfg))
+        except OmegaConfBaseException as e:
+            raise ConfigError(f"bad override: {str(e).splitlines()[0]}") from None
+        cfg = merge(cfg, dot)
+    return cfg
+
+
+def to_dict(section: DictConfig) -> dict[str, Any]:
+    """A config section as plain Python, lists that were tuples in defaults kept as lists."""
+    return OmegaConf.to_container(section, resolve=True)  # type: ignore[return-value]

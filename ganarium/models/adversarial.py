@@ -1,0 +1,123 @@
+"""The shared two-player recipe: a generator and a discriminator from one net family, trained
+with a named adversarial loss. Loss-family recipes (DCGAN, LSGAN, WGAN, ...) are this class
+with other defaults plus, at most, a penalty or a post-step hook."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
+from ganarium.losses import LOSSES
+from ganarium.models import Phase, Recipe, StepOutput
+from ganarium.nets import NETS
+
+
+class AdversarialRecipe(Recipe):
+    """G(z[, y]) vs D(x[, y]) with ``loss``; ``n_critic`` D steps per G step.
+
+    ``net='auto'`` picks ``mlp`` for vector data and ``auto_image_net`` for images.
+    Width/``None`` hyper-parameters fall back to the net family's own defaults.
+    """
+
+    auto_image_net: ClassVar[str] = "dcgan"
+    defaults: ClassVar[dict[str, Any]] = dict(
+        net="auto", z_dim=100, g_width=None, d_width=None, g_norm="batch", d_norm="batch",
+        g_cond="concat", d_cond="none", conditional=False,
+        loss="non-saturating", optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
+        n_critic=1,
+    )
+
+    # -- nets ------------------------------------------------------------------------------
+    def net_family_name(self, info: DataInfo) -> str:
+        net = self.hp.net
+        if net == "auto":
+            return "mlp" if info.kind == "vector" else self.auto_image_net
+        return net
+
+    def net_info(self, info: DataInfo) -> DataInfo:
+        """The DataInfo the nets see: labels only reach them when the recipe is conditional."""
+        return info if self.hp.conditional else dataclasses.replace(info, num_classes=0)
+
+    def build(self, info: DataInfo) -> None:
+        family = NETS.get(self.net_family_name(info))
+        ninfo = self.net_info(info)
+        g_kw: dict[str, Any] = {"z_dim": self.hp.z_dim, "norm": self.hp.g_norm, "cond": self.hp.g_cond}
+        d_kw: dict[str, Any] = {"norm": self.hp.d_norm, "cond": self.hp.d_cond}
+        if self.hp.g_width is not None:
+            g_kw["width"] = self.hp.g_width
+        if self.hp.d_width is not None:
+            d_kw["width"] = self.hp.d_width
+        self.G = family.generator(ninfo, **g_kw)
+        self.D = family.discriminator(ninfo, **d_kw)
+        self.adv = LOSSES.get(self.hp.loss)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"G": self.make_optimizer(self.G.parameters(), self.hp.lr_g),
+                "D": self.make_optimizer(self.D.parameters(), self.hp.lr_d)}
+
+    def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
+        if self.hp.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=tuple(self.hp.betas))
+        if self.hp.optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr)
+        raise ConfigError(f"unknown optimizer {self.hp.optimizer!r}: use adam or rmsprop")
+
+    # -- training --------------------------------------------------------------------------
+    def phases(self) -> list[Phase]:
+        return [Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=self.after_d_step),
+                Phase("G", self.g_loss, "G")]
+
+    def labels_of(self, batch: dict[str, Tensor]) -> Tensor | None:
+        return batch["label"] if self.hp.conditional else None
+
+    def fake_batch(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor | None]:
+        y = self.labels_of(batch)
+        z = self.G.sample_z(batch["image"].shape[0], batch["image"].device)
+        return self.G(z, y), y
+
+    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+        real = batch["image"]
+        fake, y = self.fake_batch(batch)
+        fake = fake.detach()
+        d_real, d_fake = self.D(real, y), self.D(fake, y)
+        loss = self.adv.d(d_real, d_fake)
+        logs = {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
+        penalty = self.d_penalty(real, fake, y)
+        if penalty is not None:
+            logs["penalty"] = penalty.detach()
+            loss = loss + penalty
+        return loss, logs
+
+    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+        fake, y = self.fake_batch(batch)
+        d_fake = self.D(fake, y)
+        d_real = self.D(batch["image"], y).detach() if self.hp.loss == "relativistic" else None
+        return self.adv.g(d_fake, d_real), {}
+
+    def d_penalty(self, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor | None:
+        """A regularizer added to D's loss (gradient penalties); none by default."""
+        return None
+
+    def after_d_step(self) -> None:
+        """Hook after each D optimizer step (weight clipping); nothing by default."""
+
+    # -- sampling --------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
+        G = self.net_for_sampling("G")
+        was_training = G.training
+        G.eval()
+        try:
+            z = G.sample_z(n, self.device) if z is None else z.to(self.device)
+            if self.hp.conditional:
+                labels = self.default_labels(n) if labels is None else labels.to(self.device)
+            else:
+                labels = None
+            return G(z, labels)
+        finally:
+            G.train(was_training)

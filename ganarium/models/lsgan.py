@@ -1,0 +1,15 @@
+"""LSGAN (Mao et al. 2017, "Least Squares Generative Adversarial Networks"): least-squares loss
+with a=0, b=c=1 (Eq. 9) on DCGAN nets, Adam(2e-4, beta1=0.5)."""
+
+from __future__ import annotations
+
+from ganarium.models import LearningCheck, register
+from ganarium.models.adversarial import AdversarialRecipe
+from ganarium.models.gan import RING8_CHECK
+
+
+@register("lsgan", paper="Least Squares Generative Adversarial Networks", year=2017,
+          family="loss", data=("unconditional",), loss="least-squares",
+          check=LearningCheck(**RING8_CHECK))
+class LSGAN(AdversarialRecipe):
+    pass

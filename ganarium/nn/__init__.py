@@ -1,0 +1,1 @@
+"""Building blocks shared by many nets (norms, spectral norm, residual blocks, ...)."""

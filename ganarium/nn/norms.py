@@ -1,0 +1,54 @@
+"""Normalisation choices by name, and spectral normalisation (Miyato et al. 2018)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+NormName = Literal["batch", "layer", "instance", "spectral", "none"]
+NORMS = ("batch", "layer", "instance", "spectral", "none")
+
+
+def check_norm(norm: str) -> str:
+    if norm not in NORMS:
+        from ganarium.errors import ConfigError
+
+        raise ConfigError(f"unknown norm {norm!r}: use one of {', '.join(NORMS)}")
+    return norm
+
+
+def sn(module: nn.Module, enabled: bool = True, n_power_iterations: int = 1) -> nn.Module:
+    """Wrap a conv/linear layer in spectral norm when ``enabled`` (W / sigma(W), one power step)."""
+    if not enabled:
+        return module
+    return spectral_norm(module, n_power_iterations=n_power_iterations, eps=1e-6)
+
+
+def feature_norm(norm: str, channels: int, dims: Literal[1, 2] = 2) -> nn.Module:
+    """The activation normalisation named ``norm`` for ``channels`` features ('spectral'/'none' -> Identity).
+
+    'layer' normalises over all of (C, H, W) per sample, the critic norm WGAN-GP recommends
+    in place of batch norm.
+    """
+    check_norm(norm)
+    if norm == "batch":
+        return nn.BatchNorm2d(channels) if dims == 2 else nn.BatchNorm1d(channels)
+    if norm == "layer":
+        return nn.GroupNorm(1, channels) if dims == 2 else nn.LayerNorm(channels)
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels, affine=True) if dims == 2 else nn.LayerNorm(channels)
+    return nn.Identity()
+
+
+def apply_norm(norm: nn.Module, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+    """Call a norm layer, passing the condition to conditional norms (``norm.conditional``)."""
+    return norm(x, cond) if getattr(norm, "conditional", False) else norm(x)
+
+
+@torch.no_grad()
+def largest_singular_value(weight: torch.Tensor) -> float:
+    """Exact sigma_max of a weight reshaped to (out, -1); used to test spectral norm."""
+    return float(torch.linalg.matrix_norm(weight.reshape(weight.shape[0], -1), ord=2))
