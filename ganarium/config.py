@@ -99,7 +99,7 @@ def _check_types(defaults: Any, given: Any, path: str) -> None:
     if not ok:
         raise ConfigError(
             f"config value {path.rstrip('.')}={g!r} has the wrong type: expected "
-            f"{type(d).__name__} like {OmegaConf.to_container(d) if isinstance(d, ListConfig) else d!r}"
+            f"{'list' if isinstance(d, ListConfig) else type(d).__name__} like {OmegaConf.to_container(d) if isinstance(d, ListConfig) else d!r}"
         )
 
 

@@ -57,9 +57,10 @@ def start_run(recipe: str, data: str, overrides: list[str] | None = None,
     tcfg.validate()
     dataset = load_dataset(cfg.data.name, **data_options(cfg))
     recipe_obj = build_recipe(cfg, dataset_info(dataset))
-    run.create()
+    trainer = Trainer(recipe_obj, dataset, tcfg, run, evaluators, to_dict(cfg))
+    run.create()  # only once everything above validated, so bad input leaves no directory
     atomic_write_text(run.config, OmegaConf.to_yaml(cfg))
-    return Trainer(recipe_obj, dataset, tcfg, run, evaluators, to_dict(cfg))
+    return trainer
 
 
 def read_config(run: RunDir) -> DictConfig:

@@ -1,0 +1,45 @@
+"""Exported models: safetensors weights + a JSON config, loadable with ``ganarium.load``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from omegaconf import OmegaConf
+from safetensors.torch import load_file, save_file
+
+from ganarium.checkpoint import atomic_write_text
+from ganarium.errors import CheckpointError
+from ganarium.models import Recipe
+
+
+def export_run(run_dir: str, out_dir: str) -> Path:
+    from ganarium.runs import load_recipe
+
+    recipe = load_recipe(run_dir)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.contiguous() for k, v in recipe.state_dict().items()}
+    save_file(state, str(out / "model.safetensors"))
+    meta = {"config": OmegaConf.to_container(recipe.config), "info": recipe.info.to_dict(),
+            "step": recipe.step}
+    atomic_write_text(out / "model.json", json.dumps(meta, indent=2))
+    return out
+
+
+def load_model(path: str, device: str = "cpu") -> Recipe:
+    """A recipe from an exported folder (model.safetensors + model.json) or a run directory."""
+    from ganarium.runs import build_recipe, info_from_dict, load_recipe
+    from ganarium.train import load_recipe_weights
+
+    p = Path(path)
+    if (p / "config.yaml").exists():
+        return load_recipe(p, device=device)
+    if not (p / "model.json").exists() or not (p / "model.safetensors").exists():
+        raise CheckpointError(f"{p} is neither a run directory nor an exported model (model.json + model.safetensors)")
+    meta = json.loads((p / "model.json").read_text())
+    cfg = OmegaConf.create(meta["config"])
+    recipe = build_recipe(cfg, info_from_dict(meta["info"]))
+    load_recipe_weights(recipe, {"model": load_file(str(p / "model.safetensors"))})
+    recipe.config = cfg  # type: ignore[attr-defined]
+    return recipe.to(device).eval()
