@@ -230,8 +230,16 @@ class Trainer:
             for k, v in parts.items():
                 logs[f"{ph.name}/{k}"] = v
         if self.recipe.ema:
-            self.recipe.update_ema(self.cfg.ema_decay if self.step >= self.cfg.ema_start else 0.0)
+            self.recipe.update_ema(self.ema_decay_at(self.step))
         return logs
+
+    def ema_decay_at(self, step: int) -> float:
+        """The configured decay, warmed up as min(decay, (1+t)/(10+t)) from ``ema_start`` so the
+        average forgets the random initialisation quickly in short runs; 0 (copy) before it."""
+        if step < self.cfg.ema_start:
+            return 0.0
+        t = step - self.cfg.ema_start
+        return min(self.cfg.ema_decay, (1 + t) / (10 + t))
 
     def fit(self) -> list[dict[str, Any]]:
         cfg = self.cfg
