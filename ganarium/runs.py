@@ -56,6 +56,7 @@ def start_run(recipe: str, data: str, overrides: list[str] | None = None,
     tcfg = train_config(cfg)
     tcfg.validate()
     dataset = load_dataset(cfg.data.name, **data_options(cfg))
+    torch.manual_seed(tcfg.seed)  # initial weights are part of the seeded run
     recipe_obj = build_recipe(cfg, dataset_info(dataset))
     trainer = Trainer(recipe_obj, dataset, tcfg, run, evaluators, to_dict(cfg))
     run.create()  # only once everything above validated, so bad input leaves no directory

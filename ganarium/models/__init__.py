@@ -8,6 +8,7 @@ repeated ``repeat`` times (n_critic). The Trainer runs phases and knows no recip
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -159,7 +160,7 @@ def register(
         variant = type(cls.__name__, (cls,), {
             "name": name,
             "defaults": {**cls.defaults, **defaults},
-            "__doc__": cls.__doc__,
+            "__doc__": cls.__doc__ or sys.modules[cls.__module__].__doc__,
             "__module__": cls.__module__,
         })
         RECIPES.add(name, variant, paper=paper, year=year, family=family, data=data, check=check)

@@ -1,0 +1,44 @@
+# Two commands set up a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# torch/torchvision pins that install from this machine's disk (a CUDA build that also runs on CPU)
+TORCH  ?= torch==2.14.1 torchvision==0.29.1
+WORKERS ?= 2
+
+.PHONY: install demo test test-fast lint format table bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e ".[test,eval,data]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m ganarium.demo
+
+test: install
+	$(PY) -m pytest -n $(WORKERS) -q --durations=15
+
+test-fast: install
+	$(PY) -m pytest -n $(WORKERS) -q -m "not slow"
+
+lint: install
+	$(VENV)/bin/ruff check ganarium tests scripts benchmarks
+	$(VENV)/bin/ruff format --check ganarium tests scripts benchmarks
+
+format: install
+	$(VENV)/bin/ruff format ganarium tests scripts benchmarks
+
+table: install
+	$(PY) scripts/learning_table.py
+
+bench: install
+	$(PY) benchmarks/trainer_overhead.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
