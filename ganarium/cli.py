@@ -38,7 +38,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     from ganarium.runs import resume_run, start_run
 
     if args.resume:
-        if args.recipe:
+        if args.recipe and "=" in args.recipe:  # argparse puts the first override there
+            args.overrides.insert(0, args.recipe)
+        elif args.recipe:
             raise GanariumError(f"--resume takes no recipe ({args.recipe!r}): the run's config names it")
         trainer = resume_run(args.resume, overrides=args.overrides)
         print(f"resuming {trainer.run.path} at step {trainer.step}", file=sys.stderr)
