@@ -55,7 +55,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
             f"load could restore ({first[:160]}). Only load checkpoints written by ganarium."
         ) from None
     except (RuntimeError, EOFError, OSError) as e:
-        raise CheckpointError(f"checkpoint {path} is unreadable or truncated: {str(e)[:200]}") from None
+        raise CheckpointError(
+            f"checkpoint {path} is unreadable or truncated: {str(e)[:200]}"
+        ) from None
     if not isinstance(state, dict) or "format_version" not in state:
         raise CheckpointError(f"{path} is not a ganarium checkpoint")
     return state

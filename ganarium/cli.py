@@ -15,8 +15,10 @@ def cmd_list(args: argparse.Namespace) -> None:
     from ganarium.data import DATASETS
     from ganarium.models import RECIPES
 
-    rows = [(n, str(RECIPES.meta(n)["year"]), RECIPES.meta(n)["family"], RECIPES.meta(n)["paper"])
-            for n in RECIPES.names()]
+    rows = [
+        (n, str(RECIPES.meta(n)["year"]), RECIPES.meta(n)["family"], RECIPES.meta(n)["paper"])
+        for n in RECIPES.names()
+    ]
     rows.sort(key=lambda r: (r[2], r[1], r[0]))
     w = [max(len(r[i]) for r in rows + [("recipe", "year", "family", "")]) for i in range(3)]
     print(f"{'recipe':<{w[0]}}  {'year':<{w[1]}}  {'family':<{w[2]}}  paper")
@@ -41,12 +43,16 @@ def cmd_train(args: argparse.Namespace) -> None:
         if args.recipe and "=" in args.recipe:  # argparse puts the first override there
             args.overrides.insert(0, args.recipe)
         elif args.recipe:
-            raise GanariumError(f"--resume takes no recipe ({args.recipe!r}): the run's config names it")
+            raise GanariumError(
+                f"--resume takes no recipe ({args.recipe!r}): the run's config names it"
+            )
         trainer = resume_run(args.resume, overrides=args.overrides)
         print(f"resuming {trainer.run.path} at step {trainer.step}", file=sys.stderr)
     else:
         if not args.recipe or not args.data:
-            raise GanariumError("train needs a recipe and --data (or --resume RUN_DIR); see `ganarium list`")
+            raise GanariumError(
+                "train needs a recipe and --data (or --resume RUN_DIR); see `ganarium list`"
+            )
         trainer = start_run(args.recipe, args.data, args.overrides, args.config, args.run_dir)
     trainer.evaluators = _evaluators(trainer.recipe.info, trainer.cfg.eval_every)
     try:
@@ -72,13 +78,17 @@ def _labels_for(recipe, args, n: int):
     if args.label is None and not args.grid_by_class:
         return None, n
     if not recipe.info.labelled or not getattr(recipe.hp, "conditional", True):
-        raise GanariumError(f"recipe {recipe.name!r} was not trained with labels: drop --label/--grid-by-class")
+        raise GanariumError(
+            f"recipe {recipe.name!r} was not trained with labels: drop --label/--grid-by-class"
+        )
     k = recipe.info.num_classes
     if args.grid_by_class:
         per = max(1, n // k)
         return torch.arange(k).repeat_interleave(per), per
     if not 0 <= args.label < k:
-        raise GanariumError(f"--label {args.label} is out of range: the data has classes 0..{k - 1}")
+        raise GanariumError(
+            f"--label {args.label} is out of range: the data has classes 0..{k - 1}"
+        )
     return torch.full((n,), args.label, dtype=torch.long), int(math.sqrt(n))
 
 
@@ -93,7 +103,9 @@ def cmd_sample(args: argparse.Namespace) -> None:
     extra = {}
     if args.truncation is not None:
         if "truncation" not in inspect.signature(recipe.generate).parameters:
-            raise GanariumError(f"recipe {recipe.name!r} has no truncation trick: drop --truncation")
+            raise GanariumError(
+                f"recipe {recipe.name!r} has no truncation trick: drop --truncation"
+            )
         extra["truncation"] = args.truncation
     if args.vary_code:
         if not hasattr(recipe, "code_traversal"):
@@ -122,12 +134,15 @@ def cmd_eval(args: argparse.Namespace) -> None:
     if args.real or args.fake:
         if not (args.real and args.fake):
             raise GanariumError("folder evaluation needs both --real DIR and --fake DIR")
-        res = evaluate_folders(args.real, args.fake, metrics, inception_weights=args.inception_weights)
+        res = evaluate_folders(
+            args.real, args.fake, metrics, inception_weights=args.inception_weights
+        )
     else:
         if not args.run:
             raise GanariumError("eval needs a RUN_DIR, or --real DIR --fake DIR")
-        res = evaluate_run(args.run, metrics, args.n, inception_weights=args.inception_weights,
-                           device=args.device)
+        res = evaluate_run(
+            args.run, metrics, args.n, inception_weights=args.inception_weights, device=args.device
+        )
     print(format_table(res))
 
 
@@ -160,10 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="recipes with paper, year and family").set_defaults(func=cmd_list)
 
-    t = sub.add_parser("train", help="train a recipe (or resume a run)",
-                       description="ganarium train RECIPE --data NAME [key=value ...]; keys are "
-                       "data.*, model.*, train.* (bare keys resolve when unambiguous)")
-    t.add_argument("recipe", nargs="?", help="recipe name (see `ganarium list`), then key=value overrides")
+    t = sub.add_parser(
+        "train",
+        help="train a recipe (or resume a run)",
+        description="ganarium train RECIPE --data NAME [key=value ...]; keys are "
+        "data.*, model.*, train.* (bare keys resolve when unambiguous)",
+    )
+    t.add_argument(
+        "recipe", nargs="?", help="recipe name (see `ganarium list`), then key=value overrides"
+    )
     t.add_argument("--data", help="dataset name (digits, ring8, grid25, folder, mnist, ...)")
     t.add_argument("--config", help="YAML file merged before the overrides")
     t.add_argument("--run-dir", help="where to write the run (default runs/<recipe>-<data>-<time>)")
@@ -212,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     overrides = [a for a in rest if "=" in a and not a.startswith("-")]
     if len(overrides) != len(rest) or (rest and args.command != "train"):
-        parser.error(f"unrecognized arguments: {' '.join(a for a in rest if a not in overrides or args.command != 'train')}")
+        parser.error(
+            f"unrecognized arguments: {' '.join(a for a in rest if a not in overrides or args.command != 'train')}"
+        )
     args.overrides = overrides
     try:
         args.func(args)

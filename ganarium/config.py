@@ -78,7 +78,9 @@ def _check_types(defaults: Any, given: Any, path: str) -> None:
     if isinstance(defaults, DictConfig):
         for k in given:
             if k not in defaults:
-                raise ConfigError(f"unknown config key {path}{k!r}.{suggest(str(k), list(defaults))}")
+                raise ConfigError(
+                    f"unknown config key {path}{k!r}.{suggest(str(k), list(defaults))}"
+                )
             _check_types(defaults[k], given[k], f"{path}{k}.")
         return
     d, g = defaults, given
@@ -117,8 +119,9 @@ def merge(cfg: DictConfig, other: DictConfig) -> DictConfig:
         raise ConfigError(f"bad config: {str(e).splitlines()[0]}") from None
 
 
-def build_config(recipe: str, data: str, overrides: list[str] | None = None,
-                 config_file: str | None = None) -> DictConfig:
+def build_config(
+    recipe: str, data: str, overrides: list[str] | None = None, config_file: str | None = None
+) -> DictConfig:
     """The full resolved config for training ``recipe`` on ``data``."""
     cfg = default_config(recipe, data)
     if config_file:
@@ -128,7 +131,9 @@ def build_config(recipe: str, data: str, overrides: list[str] | None = None,
         try:
             file_cfg = OmegaConf.load(path)
         except Exception as e:  # noqa: BLE001 - any YAML error becomes one line
-            raise ConfigError(f"config file {path} is not valid YAML: {str(e).splitlines()[0]}") from None
+            raise ConfigError(
+                f"config file {path} is not valid YAML: {str(e).splitlines()[0]}"
+            ) from None
         cfg = merge(cfg, file_cfg)
     if overrides:
         try:

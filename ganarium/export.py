@@ -21,8 +21,11 @@ def export_run(run_dir: str, out_dir: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.contiguous() for k, v in recipe.state_dict().items()}
     save_file(state, str(out / "model.safetensors"))
-    meta = {"config": OmegaConf.to_container(recipe.config), "info": recipe.info.to_dict(),
-            "step": recipe.step}
+    meta = {
+        "config": OmegaConf.to_container(recipe.config),
+        "info": recipe.info.to_dict(),
+        "step": recipe.step,
+    }
     atomic_write_text(out / "model.json", json.dumps(meta, indent=2))
     return out
 
@@ -36,7 +39,9 @@ def load_model(path: str, device: str = "cpu") -> Recipe:
     if (p / "config.yaml").exists():
         return load_recipe(p, device=device)
     if not (p / "model.json").exists() or not (p / "model.safetensors").exists():
-        raise CheckpointError(f"{p} is neither a run directory nor an exported model (model.json + model.safetensors)")
+        raise CheckpointError(
+            f"{p} is neither a run directory nor an exported model (model.json + model.safetensors)"
+        )
     meta = json.loads((p / "model.json").read_text())
     cfg = OmegaConf.create(meta["config"])
     recipe = build_recipe(cfg, info_from_dict(meta["info"]))

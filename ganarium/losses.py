@@ -99,5 +99,8 @@ LOSSES.add("non-saturating", AdversarialLoss(minimax_d, non_saturating_g, "Goodf
 LOSSES.add("wasserstein", AdversarialLoss(wasserstein_d, wasserstein_g, "Arjovsky et al. 2017"))
 LOSSES.add("least-squares", AdversarialLoss(least_squares_d, least_squares_g, "Mao et al. 2017"))
 LOSSES.add("hinge", AdversarialLoss(hinge_d, hinge_g, "Lim & Ye 2017"))
-LOSSES.add("relativistic", AdversarialLoss(relativistic_avg_d, relativistic_avg_g, "Jolicoeur-Martineau 2019"))
+LOSSES.add(
+    "relativistic",
+    AdversarialLoss(relativistic_avg_d, relativistic_avg_g, "Jolicoeur-Martineau 2019"),
+)
 LOSSES.add("energy", AdversarialLoss(energy_margin_d, energy_g, "Zhao et al. 2017"))

@@ -16,21 +16,27 @@ def _grad_norm_sq_penalty(critic: Callable[[Tensor], Tensor], x: Tensor, target:
     return (norm - target).pow(2).mean()
 
 
-def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
-                     target: float = 1.0) -> Tensor:
+def gradient_penalty(
+    critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, target: float = 1.0
+) -> Tensor:
     """E (||grad C(x_hat)|| - 1)^2 on random interpolates x_hat (Gulrajani et al. 2017, Eq. 3)."""
-    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    alpha = torch.rand(
+        real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype
+    )
     x_hat = alpha * real.detach() + (1 - alpha) * fake.detach()
     return _grad_norm_sq_penalty(critic, x_hat, target)
 
 
-def dragan_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, scale: float = 0.5,
-                   target: float = 1.0) -> Tensor:
+def dragan_penalty(
+    critic: Callable[[Tensor], Tensor], real: Tensor, scale: float = 0.5, target: float = 1.0
+) -> Tensor:
     """Gradient penalty around real data, x + delta with delta ~ scale * std(x) * U[0,1)
     (Kodali et al. 2017, Sec. 4, following the authors' code)."""
     real = real.detach()
     noise = scale * real.std() * torch.rand_like(real)
-    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    alpha = torch.rand(
+        real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype
+    )
     x_hat = real + alpha * noise
     return _grad_norm_sq_penalty(critic, x_hat, target)
 

@@ -41,9 +41,14 @@ def default_run_dir(cfg: DictConfig) -> Path:
     return Path("runs") / f"{cfg.recipe}-{cfg.data.name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def start_run(recipe: str, data: str, overrides: list[str] | None = None,
-              config_file: str | None = None, run_dir: str | None = None,
-              evaluators: list[Evaluator] | None = None) -> Trainer:
+def start_run(
+    recipe: str,
+    data: str,
+    overrides: list[str] | None = None,
+    config_file: str | None = None,
+    run_dir: str | None = None,
+    evaluators: list[Evaluator] | None = None,
+) -> Trainer:
     """Resolve the config, create the run directory and return a Trainer ready to ``fit()``."""
     cfg = build_config(recipe, data, overrides, config_file)
     run = RunDir(run_dir or cfg.run.dir or default_run_dir(cfg))
@@ -70,21 +75,32 @@ def read_config(run: RunDir) -> DictConfig:
     return OmegaConf.load(run.config)
 
 
-def resume_run(run_dir: str, evaluators: list[Evaluator] | None = None,
-               overrides: list[str] | None = None) -> Trainer:
+def resume_run(
+    run_dir: str, evaluators: list[Evaluator] | None = None, overrides: list[str] | None = None
+) -> Trainer:
     """A Trainer restored from ``run_dir``'s latest checkpoint. Overrides may extend train.steps."""
     run = RunDir(run_dir)
     cfg = read_config(run)
     if overrides:
-        bad = [o for o in overrides if not o.split("=", 1)[0].removeprefix("train.") in ("steps",)]
+        bad = [o for o in overrides if o.split("=", 1)[0].removeprefix("train.") not in ("steps",)]
         if bad:
             raise ConfigError(f"on resume only train.steps can change, not {bad[0]!r}")
-        cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(
-            [o if o.startswith("train.") else f"train.{o}" for o in overrides]))
+        cfg = OmegaConf.merge(
+            cfg,
+            OmegaConf.from_dotlist(
+                [o if o.startswith("train.") else f"train.{o}" for o in overrides]
+            ),
+        )
         atomic_write_text(run.config, OmegaConf.to_yaml(cfg))
     dataset = load_dataset(cfg.data.name, **data_options(cfg))
-    trainer = Trainer(build_recipe(cfg, dataset_info(dataset)), dataset, train_config(cfg), run,
-                      evaluators, to_dict(cfg))
+    trainer = Trainer(
+        build_recipe(cfg, dataset_info(dataset)),
+        dataset,
+        train_config(cfg),
+        run,
+        evaluators,
+        to_dict(cfg),
+    )
     trainer.resume()
     return trainer
 
@@ -97,7 +113,9 @@ def info_from_dict(d: dict[str, Any]) -> DataInfo:
     return DataInfo(**d)
 
 
-def load_recipe(run_dir: str | Path, device: str = "cpu", checkpoint: str | Path | None = None) -> Recipe:
+def load_recipe(
+    run_dir: str | Path, device: str = "cpu", checkpoint: str | Path | None = None
+) -> Recipe:
     """A trained recipe from a run directory (latest checkpoint), in eval mode, with
     ``.config`` set to the run's resolved config."""
     run = RunDir(run_dir)
@@ -125,6 +143,6 @@ def generate_batched(recipe: Recipe, n: int, batch_size: int = 500, **kwargs: An
     out = []
     for i in range(0, n, batch_size):
         m = min(batch_size, n - i)
-        kw = {k: (v[i:i + m] if isinstance(v, torch.Tensor) else v) for k, v in kwargs.items()}
+        kw = {k: (v[i : i + m] if isinstance(v, torch.Tensor) else v) for k, v in kwargs.items()}
         out.append(recipe.generate(m, **kw).float().cpu())
     return torch.cat(out)

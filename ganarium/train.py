@@ -41,8 +41,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: Literal["none", "bf16", "fp16"] = "none"
-    ema_decay: float = 0.999
+    ema_decay: float | None = None
     ema_start: int = 0
+    lr_schedule: Literal["constant", "linear"] = "constant"
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500
@@ -56,8 +57,10 @@ class TrainConfig:
     def validate(self) -> None:
         if self.steps < 0 or self.batch_size < 1:
             raise ConfigError("train.steps must be >= 0 and train.batch_size >= 1")
-        if not 0.0 <= self.ema_decay < 1.0:
+        if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay={self.ema_decay} must be in [0, 1)")
+        if self.lr_schedule not in ("constant", "linear"):
+            raise ConfigError(f"train.lr_schedule={self.lr_schedule!r}: use constant or linear")
         if self.amp not in ("none", "bf16", "fp16"):
             raise ConfigError(f"train.amp={self.amp!r}: use none, bf16 or fp16")
 
@@ -83,6 +86,8 @@ class Trainer:
         config_record: dict[str, Any] | None = None,
     ) -> None:
         cfg.validate()
+        if cfg.ema_decay is None:
+            cfg = dataclasses.replace(cfg, ema_decay=0.999 if recipe.info.kind == "image" else 0.0)
         self.cfg, self.run, self.evaluators = cfg, run, list(evaluators or [])
         self.config_record = config_record or {}
         self.device = resolve_device(cfg.device)
@@ -92,6 +97,11 @@ class Trainer:
             self.recipe.enable_ema()
         self.optimizers = self.recipe.configure_optimizers()
         self.phases = self.recipe.phases()
+        # 'linear' decays every learning rate to 0 at train.steps, letting the players settle
+        self.schedulers = {
+            k: torch.optim.lr_scheduler.LambdaLR(o, self._lr_factor)
+            for k, o in self.optimizers.items()
+        }
         for ph in self.phases:
             if ph.optimizer not in self.optimizers:
                 raise ValueError(f"phase {ph.name!r} names unknown optimizer {ph.optimizer!r}")
@@ -109,6 +119,11 @@ class Trainer:
         self._writer = None
         self.history: list[dict[str, Any]] = []
 
+    def _lr_factor(self, step: int) -> float:
+        if self.cfg.lr_schedule == "linear" and self.cfg.steps > 0:
+            return max(0.0, 1.0 - step / self.cfg.steps)
+        return 1.0
+
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +132,7 @@ class Trainer:
             "step": self.step,
             "model": self.recipe.state_dict(),
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "schedulers": {k: sch.state_dict() for k, sch in self.schedulers.items()},
             "scaler": self.scaler.state_dict(),
             "stream": self.stream.state_dict(),
             "rng_cpu": torch.get_rng_state(),
@@ -132,6 +148,8 @@ class Trainer:
         load_recipe_weights(self.recipe, state)
         for k, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][k])
+        for k, sch in self.schedulers.items():
+            sch.load_state_dict(state["schedulers"][k])
         self.scaler.load_state_dict(state["scaler"])
         self.stream.load_state_dict(state["stream"])
         torch.set_rng_state(state["rng_cpu"])
@@ -231,6 +249,8 @@ class Trainer:
                 logs[f"{ph.name}/{k}"] = v
         if self.recipe.ema:
             self.recipe.update_ema(self.ema_decay_at(self.step))
+        for sch in self.schedulers.values():
+            sch.step()
         return logs
 
     def ema_decay_at(self, step: int) -> float:
@@ -247,8 +267,14 @@ class Trainer:
             self.run.create()
             if self.step == 0:
                 self.save_samples()
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=not cfg.progress, desc=self.recipe.name,
-                   dynamic_ncols=True, leave=False)
+        bar = tqdm(
+            total=cfg.steps,
+            initial=self.step,
+            disable=not cfg.progress,
+            desc=self.recipe.name,
+            dynamic_ncols=True,
+            leave=False,
+        )
         sums: dict[str, torch.Tensor] = {}
         n_sum, t0 = 0, time.perf_counter()
         try:
@@ -268,8 +294,13 @@ class Trainer:
                     if due(cfg.eval_every):
                         record.update(self.evaluate())
                     self.log(record)
-                    bar.set_postfix({k.split("/")[-1] if k.startswith("loss/") else k: f"{v:.3g}"
-                                     for k, v in record.items() if k.startswith("loss/")})
+                    bar.set_postfix(
+                        {
+                            k.split("/")[-1] if k.startswith("loss/") else k: f"{v:.3g}"
+                            for k, v in record.items()
+                            if k.startswith("loss/")
+                        }
+                    )
                     sums, n_sum, t0 = {}, 0, time.perf_counter()
                 elif due(cfg.eval_every):
                     self.log({"step": self.step, **self.evaluate()})

@@ -6,8 +6,16 @@ import pytest
 import ganarium
 from ganarium.cli import main
 
-FAST = ["train.steps=3", "train.checkpoint_every=3", "train.progress=false", "train.tensorboard=false",
-        "data.size=16", "model.g_width=8", "model.d_width=8", "train.batch_size=8"]
+FAST = [
+    "train.steps=3",
+    "train.checkpoint_every=3",
+    "train.progress=false",
+    "train.tensorboard=false",
+    "data.size=16",
+    "model.g_width=8",
+    "model.d_width=8",
+    "train.batch_size=8",
+]
 
 
 def test_list_shows_recipes_with_paper_year_family(capsys):
@@ -16,16 +24,19 @@ def test_list_shows_recipes_with_paper_year_family(capsys):
     assert "wgan-gp" in out and "Improved Training of Wasserstein GANs" in out and "2017" in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "dcgn", "--data", "digits"], "unknown recipe 'dcgn'. Did you mean: dcgan"),
-    (["train", "dcgan", "--data", "digitz"], "unknown dataset 'digitz'. Did you mean: digits"),
-    (["train", "dcgan", "--data", "digits", "lr=1"], "unknown config key 'lr'"),
-    (["train", "dcgan", "--data", "digits", "train.steps=x"], "wrong type"),
-    (["train", "dcgan", "--data", "folder"], "needs a root"),
-    (["train", "dcgan", "--data", "folder", "data.root=/nonexistent/x"], "does not exist"),
-    (["train", "dcgan"], "needs a recipe and --data"),
-    (["sample", "/nonexistent/run"], "is not a ganarium run"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "dcgn", "--data", "digits"], "unknown recipe 'dcgn'. Did you mean: dcgan"),
+        (["train", "dcgan", "--data", "digitz"], "unknown dataset 'digitz'. Did you mean: digits"),
+        (["train", "dcgan", "--data", "digits", "lr=1"], "unknown config key 'lr'"),
+        (["train", "dcgan", "--data", "digits", "train.steps=x"], "wrong type"),
+        (["train", "dcgan", "--data", "folder"], "needs a root"),
+        (["train", "dcgan", "--data", "folder", "data.root=/nonexistent/x"], "does not exist"),
+        (["train", "dcgan"], "needs a recipe and --data"),
+        (["sample", "/nonexistent/run"], "is not a ganarium run"),
+    ],
+)
 def test_bad_input_gives_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -33,8 +44,12 @@ def test_bad_input_gives_one_line(argv, message, capsys):
 
 
 def test_bad_input_in_a_real_process_has_no_traceback():
-    p = subprocess.run([sys.executable, "-m", "ganarium.cli", "train", "wgan_gp", "--data", "digits"],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "ganarium.cli", "train", "wgan_gp", "--data", "digits"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 2
     err = p.stderr.strip()
     assert err.startswith("ganarium: error: unknown recipe 'wgan_gp'. Did you mean: wgan-gp")
@@ -57,8 +72,23 @@ def test_train_sample_export_load(tmp_path, capsys):
 
 def test_resume_from_cli(tmp_path):
     run = tmp_path / "run"
-    assert main(["train", "gan", "--data", "ring8", "train.steps=2", "train.checkpoint_every=1",
-                 "train.progress=false", "train.tensorboard=false", "--run-dir", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "gan",
+                "--data",
+                "ring8",
+                "train.steps=2",
+                "train.checkpoint_every=1",
+                "train.progress=false",
+                "train.tensorboard=false",
+                "--run-dir",
+                str(run),
+            ]
+        )
+        == 0
+    )
     assert main(["train", "--resume", str(run), "steps=4"]) == 0
     assert main(["sample", str(run), "--n", "5", "--out", str(tmp_path / "pts.png")]) == 0
     assert (tmp_path / "pts.pt").exists()  # vector data is saved as a tensor, not an image

@@ -5,20 +5,27 @@ from ganarium.errors import ConfigError, GanariumError
 
 
 def test_defaults_and_overrides_resolve():
-    cfg = build_config("wgan-gp", "digits", ["steps=7", "model.gp_weight=5", "size=16", "betas=[0.5,0.9]"])
+    cfg = build_config(
+        "wgan-gp", "digits", ["steps=7", "model.gp_weight=5", "size=16", "betas=[0.5,0.9]"]
+    )
     assert cfg.train.steps == 7 and cfg.model.gp_weight == 5 and cfg.data.size == 16
-    assert list(cfg.model.betas) == [0.5, 0.9] and cfg.model.n_critic == 5 and cfg.recipe == "wgan-gp"
+    assert (
+        list(cfg.model.betas) == [0.5, 0.9] and cfg.model.n_critic == 5 and cfg.recipe == "wgan-gp"
+    )
 
 
-@pytest.mark.parametrize("item, message", [
-    ("stepz=3", "Did you mean: steps"),
-    ("train.steps=abc", "wrong type"),
-    ("model.gp_weight=high", "wrong type"),
-    ("seed=1", "ambiguous"),
-    ("model.nope=1", "unknown config key"),
-    ("steps", "not key=value"),
-    ("optim.lr=1", "unknown config section"),
-])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ("stepz=3", "Did you mean: steps"),
+        ("train.steps=abc", "wrong type"),
+        ("model.gp_weight=high", "wrong type"),
+        ("seed=1", "ambiguous"),
+        ("model.nope=1", "unknown config key"),
+        ("steps", "not key=value"),
+        ("optim.lr=1", "unknown config section"),
+    ],
+)
 def test_bad_overrides_fail_with_a_clear_message(item, message):
     with pytest.raises(ConfigError, match=message):
         build_config("wgan-gp", "digits", [item])

@@ -21,7 +21,17 @@ def _overrides(name: str) -> tuple[str, list[str]]:
 
 
 def test_registry_has_the_loss_family():
-    for name in ("gan", "gan-ns", "dcgan", "lsgan", "wgan", "wgan-gp", "dragan", "sngan", "sngan-resnet"):
+    for name in (
+        "gan",
+        "gan-ns",
+        "dcgan",
+        "lsgan",
+        "wgan",
+        "wgan-gp",
+        "dragan",
+        "sngan",
+        "sngan-resnet",
+    ):
         assert name in RECIPE_NAMES
 
 

@@ -42,7 +42,9 @@ def test_folder_labelled_and_unlabelled(tmp_path):
     for c in ("cats", "dogs"):
         (tmp_path / "lab" / c).mkdir(parents=True)
         for i in range(3):
-            Image.fromarray(np.full((10, 12, 3), 40 * i, np.uint8)).save(tmp_path / "lab" / c / f"{i}.png")
+            Image.fromarray(np.full((10, 12, 3), 40 * i, np.uint8)).save(
+                tmp_path / "lab" / c / f"{i}.png"
+            )
     ds = load_dataset("folder", root=str(tmp_path / "lab"), size=8)
     item = ds[0]
     assert item["image"].shape == (3, 8, 8) and ds.info.num_classes == 2 and item["label"] == 0

@@ -6,7 +6,13 @@ from torch import nn
 
 from ganarium import losses
 from ganarium.losses import LOSSES
-from ganarium.regularizers import clip_weights, dragan_penalty, gradient_penalty, orthogonal_penalty, r1_penalty
+from ganarium.regularizers import (
+    clip_weights,
+    dragan_penalty,
+    gradient_penalty,
+    orthogonal_penalty,
+    r1_penalty,
+)
 
 
 def test_loss_values_on_known_outputs():
@@ -32,7 +38,10 @@ def test_every_loss_pushes_the_right_way(name):
     real = torch.zeros(8, requires_grad=True)
     fake = torch.zeros(8, requires_grad=True)
     if name == "energy":  # energies: low on real, high on fake is what D wants
-        real_e, fake_e = torch.full((8,), 0.5, requires_grad=True), torch.full((8,), 0.5, requires_grad=True)
+        real_e, fake_e = (
+            torch.full((8,), 0.5, requires_grad=True),
+            torch.full((8,), 0.5, requires_grad=True),
+        )
         adv.d(real_e, fake_e).backward()
         assert real_e.grad.sum() > 0 and fake_e.grad.sum() < 0
         return

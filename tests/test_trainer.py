@@ -15,15 +15,29 @@ from ganarium.errors import CheckpointError, ConfigError, DivergenceError
 from ganarium.rundir import RunDir
 from ganarium.runs import load_recipe, resume_run, start_run
 
-TINY_DCGAN = ["data.size=16", "model.g_width=8", "model.d_width=8", "model.z_dim=8",
-              "train.batch_size=16", "train.progress=false", "train.tensorboard=false",
-              "train.sample_every=0", "train.log_every=10"]
+TINY_DCGAN = [
+    "data.size=16",
+    "model.g_width=8",
+    "model.d_width=8",
+    "model.z_dim=8",
+    "train.batch_size=16",
+    "train.progress=false",
+    "train.tensorboard=false",
+    "train.sample_every=0",
+    "train.log_every=10",
+]
 
 
 def _cli(*args: str, **popen) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "ganarium.cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganarium.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
 
 
 def _run_to_end(*args: str) -> None:
@@ -34,7 +48,14 @@ def _run_to_end(*args: str) -> None:
 
 def test_sigkill_then_resume_gives_identical_parameters(tmp_path):
     steps = 300
-    common = ["dcgan", "--data", "digits", *TINY_DCGAN, f"train.steps={steps}", "train.checkpoint_every=20"]
+    common = [
+        "dcgan",
+        "--data",
+        "digits",
+        *TINY_DCGAN,
+        f"train.steps={steps}",
+        "train.checkpoint_every=20",
+    ]
     _run_to_end("train", *common, "--run-dir", str(tmp_path / "whole"))
 
     victim = tmp_path / "killed"
@@ -60,8 +81,12 @@ def test_sigkill_then_resume_gives_identical_parameters(tmp_path):
 
 
 def test_divergence_stops_with_step_and_keeps_last_checkpoint(tmp_path):
-    trainer = start_run("dcgan", "digits", TINY_DCGAN + ["train.steps=4", "train.checkpoint_every=2"],
-                        run_dir=str(tmp_path / "r"))
+    trainer = start_run(
+        "dcgan",
+        "digits",
+        TINY_DCGAN + ["train.steps=4", "train.checkpoint_every=2"],
+        run_dir=str(tmp_path / "r"),
+    )
     trainer.cfg.steps = 2
     trainer.fit()
     good = load_checkpoint(tmp_path / "r" / "checkpoints" / "latest.pt")
@@ -92,9 +117,17 @@ def test_crafted_pickle_is_refused_without_running_code(tmp_path, monkeypatch):
 
 
 def test_truncated_checkpoint_and_foreign_recipe(tmp_path):
-    trainer = start_run("gan", "ring8", ["train.steps=2", "train.checkpoint_every=2",
-                                         "train.progress=false", "train.tensorboard=false"],
-                        run_dir=str(tmp_path / "g"))
+    trainer = start_run(
+        "gan",
+        "ring8",
+        [
+            "train.steps=2",
+            "train.checkpoint_every=2",
+            "train.progress=false",
+            "train.tensorboard=false",
+        ],
+        run_dir=str(tmp_path / "g"),
+    )
     trainer.fit()
     latest = tmp_path / "g" / "checkpoints" / "latest.pt"
     state = load_checkpoint(latest)
@@ -110,7 +143,12 @@ def test_truncated_checkpoint_and_foreign_recipe(tmp_path):
 
 
 def test_existing_run_is_not_overwritten(tmp_path):
-    args = ["train.steps=2", "train.checkpoint_every=2", "train.progress=false", "train.tensorboard=false"]
+    args = [
+        "train.steps=2",
+        "train.checkpoint_every=2",
+        "train.progress=false",
+        "train.tensorboard=false",
+    ]
     start_run("gan", "ring8", args, run_dir=str(tmp_path / "g")).fit()
     before = (tmp_path / "g" / "config.yaml").read_text()
     with pytest.raises(ConfigError, match="already holds a run"):
@@ -125,9 +163,18 @@ def test_bad_input_leaves_no_run_directory(tmp_path):
 
 
 def test_ema_tracks_generator_and_is_used_for_sampling(tmp_path):
-    t = start_run("gan", "ring8", ["train.steps=30", "train.ema_decay=0.9", "train.progress=false",
-                                   "train.tensorboard=false", "train.checkpoint_every=30"],
-                  run_dir=str(tmp_path / "e"))
+    t = start_run(
+        "gan",
+        "ring8",
+        [
+            "train.steps=30",
+            "train.ema_decay=0.9",
+            "train.progress=false",
+            "train.tensorboard=false",
+            "train.checkpoint_every=30",
+        ],
+        run_dir=str(tmp_path / "e"),
+    )
     t.fit()
     g, ema = t.recipe.G, t.recipe.ema["G"]
     diff = sum((a - b).abs().sum() for a, b in zip(g.parameters(), ema.parameters()))
@@ -137,7 +184,12 @@ def test_ema_tracks_generator_and_is_used_for_sampling(tmp_path):
 
 
 def test_resume_can_extend_steps(tmp_path):
-    args = ["train.steps=4", "train.checkpoint_every=2", "train.progress=false", "train.tensorboard=false"]
+    args = [
+        "train.steps=4",
+        "train.checkpoint_every=2",
+        "train.progress=false",
+        "train.tensorboard=false",
+    ]
     start_run("gan", "ring8", args, run_dir=str(tmp_path / "g")).fit()
     t = resume_run(str(tmp_path / "g"), overrides=["steps=6"])
     assert t.step == 4
@@ -148,12 +200,23 @@ def test_resume_can_extend_steps(tmp_path):
 
 
 def test_run_directory_layout(tmp_path):
-    t = start_run("dcgan", "digits", TINY_DCGAN + ["train.steps=4", "train.checkpoint_every=2",
-                                                    "train.sample_every=2", "train.tensorboard=true"],
-                  run_dir=str(tmp_path / "d"))
+    t = start_run(
+        "dcgan",
+        "digits",
+        TINY_DCGAN
+        + [
+            "train.steps=4",
+            "train.checkpoint_every=2",
+            "train.sample_every=2",
+            "train.tensorboard=true",
+        ],
+        run_dir=str(tmp_path / "d"),
+    )
     t.fit()
     run = Path(tmp_path / "d")
     assert (run / "config.yaml").exists() and (run / "metrics.jsonl").exists()
-    assert (run / "checkpoints" / "latest.pt").exists() and (run / "samples" / "step_000004.png").exists()
+    assert (run / "checkpoints" / "latest.pt").exists() and (
+        run / "samples" / "step_000004.png"
+    ).exists()
     assert any((run / "tb").iterdir())
     assert not list((run / "checkpoints").glob("*.tmp")), "no temp files left behind"

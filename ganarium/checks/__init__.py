@@ -66,8 +66,9 @@ def learning_check(recipe: str) -> LearningCheck:
     return check
 
 
-def measure_seeded(kind: CheckKind, recipe: Recipe, info: DataInfo, check: LearningCheck,
-                   seed: int) -> dict[str, float]:
+def measure_seeded(
+    kind: CheckKind, recipe: Recipe, info: DataInfo, check: LearningCheck, seed: int
+) -> dict[str, float]:
     """Measure with a fixed noise seed, without disturbing the training RNG stream."""
     with torch.random.fork_rng():
         torch.manual_seed(seed + 777)
@@ -83,14 +84,34 @@ def run_check(recipe: str, seed: int = 0, steps: int | None = None) -> CheckResu
     torch.manual_seed(seed)
     model = RECIPES.get(recipe)(info, **check.model)
     n_steps = steps if steps is not None else check.steps
-    train = dict(dict(steps=n_steps, seed=seed, device="cpu", progress=False, tensorboard=False,
-                      log_every=max(1, n_steps // 10), sample_every=0, checkpoint_every=0), **check.train)
+    train = dict(
+        dict(
+            steps=n_steps,
+            seed=seed,
+            device="cpu",
+            progress=False,
+            tensorboard=False,
+            log_every=max(1, n_steps // 10),
+            sample_every=0,
+            checkpoint_every=0,
+        ),
+        **check.train,
+    )
     train["steps"] = n_steps
     trainer = Trainer(model, dataset, TrainConfig(**train))
     t0 = time.perf_counter()
     before = measure_seeded(kind, model, info, check, seed)
     trainer.fit()
     after = measure_seeded(kind, model, info, check, seed)
-    return CheckResult(recipe, check.kind, check.data, n_steps, before, after, dict(check.bars),
-                       kind.judge(before, after, dict(check.bars)), check.reason,
-                       time.perf_counter() - t0)
+    return CheckResult(
+        recipe,
+        check.kind,
+        check.data,
+        n_steps,
+        before,
+        after,
+        dict(check.bars),
+        kind.judge(before, after, dict(check.bars)),
+        check.reason,
+        time.perf_counter() - t0,
+    )

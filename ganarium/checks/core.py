@@ -26,13 +26,20 @@ def _toy_judge(before, after, bars) -> list[str]:
     if after["modes_covered"] < bars["modes_covered"]:
         fails.append(f"modes covered {after['modes_covered']:.0f} < {bars['modes_covered']:.0f}")
     if after["high_quality"] < bars["high_quality"]:
-        fails.append(f"high-quality fraction {after['high_quality']:.2f} < {bars['high_quality']:.2f}")
+        fails.append(
+            f"high-quality fraction {after['high_quality']:.2f} < {bars['high_quality']:.2f}"
+        )
     return fails
 
 
-CHECK_KINDS.add("toy-modes", CheckKind(
-    _toy_measure, _toy_judge,
-    lambda b: f">= {b['modes_covered']:.0f} modes, >= {b['high_quality']:.0%} high-quality"))
+CHECK_KINDS.add(
+    "toy-modes",
+    CheckKind(
+        _toy_measure,
+        _toy_judge,
+        lambda b: f">= {b['modes_covered']:.0f} modes, >= {b['high_quality']:.0%} high-quality",
+    ),
+)
 
 
 def _digits_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
@@ -53,11 +60,17 @@ def _digits_judge(before, after, bars) -> list[str]:
     fails = []
     limit = bars["fid_ratio"] * before["domain_fid"]
     if after["domain_fid"] > limit:
-        fails.append(f"domain FID {after['domain_fid']:.3g} > {bars['fid_ratio']} x untrained ({limit:.3g})")
+        fails.append(
+            f"domain FID {after['domain_fid']:.3g} > {bars['fid_ratio']} x untrained ({limit:.3g})"
+        )
     if "classes_covered" in bars and after["classes_covered"] < bars["classes_covered"]:
-        fails.append(f"classes covered {after['classes_covered']:.0f} < {bars['classes_covered']:.0f}")
+        fails.append(
+            f"classes covered {after['classes_covered']:.0f} < {bars['classes_covered']:.0f}"
+        )
     if "class_accuracy" in bars and after.get("class_accuracy", 0.0) < bars["class_accuracy"]:
-        fails.append(f"requested-class accuracy {after.get('class_accuracy', 0.0):.2f} < {bars['class_accuracy']:.2f}")
+        fails.append(
+            f"requested-class accuracy {after.get('class_accuracy', 0.0):.2f} < {bars['class_accuracy']:.2f}"
+        )
     return fails
 
 

@@ -42,12 +42,16 @@ class ImageFolderDataset(Dataset):
             raise DataError(
                 f"data folder {path} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})"
             )
-        classes = sorted({f.parent.relative_to(path).parts[0] for f in self.files if f.parent != path})
+        classes = sorted(
+            {f.parent.relative_to(path).parts[0] for f in self.files if f.parent != path}
+        )
         if labelled is None:
             labelled = bool(classes) and all(f.parent != path for f in self.files)
         self.classes = classes if labelled else []
         index = {c: i for i, c in enumerate(self.classes)}
-        self.labels = [index[f.relative_to(path).parts[0]] for f in self.files] if labelled else None
+        self.labels = (
+            [index[f.relative_to(path).parts[0]] for f in self.files] if labelled else None
+        )
         self.size, self.channels = size, channels
         self.info = DataInfo(
             name=f"folder:{path.name}", shape=(channels, size, size), num_classes=len(self.classes)

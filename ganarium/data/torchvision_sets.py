@@ -27,8 +27,12 @@ class TorchvisionDataset(Dataset):
         size = size or native
         tf = T.Compose(
             ([T.CenterCrop(148)] if name == "celeba" else [])
-            + [T.Resize(size, antialias=True), T.CenterCrop(size), T.ToTensor(),
-               T.Normalize([0.5] * channels, [0.5] * channels)]
+            + [
+                T.Resize(size, antialias=True),
+                T.CenterCrop(size),
+                T.ToTensor(),
+                T.Normalize([0.5] * channels, [0.5] * channels),
+            ]
         )
         kwargs: dict[str, Any] = {"root": root, "transform": tf, "download": download}
         if name == "celeba":
@@ -57,8 +61,9 @@ class TorchvisionDataset(Dataset):
 
 
 def _register(name: str) -> None:
-    def factory(root: str = "data", split: str = "train", size: int | None = None,
-                download: bool = False) -> TorchvisionDataset:
+    def factory(
+        root: str = "data", split: str = "train", size: int | None = None, download: bool = False
+    ) -> TorchvisionDataset:
         return TorchvisionDataset(name, root, split, size, download)
 
     DATASETS.add(name, factory, description=f"torchvision {name} from a local root")

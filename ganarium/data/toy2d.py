@@ -27,7 +27,9 @@ TOY_SETS = {
 }
 
 
-def sample_mixture(modes: torch.Tensor, std: float, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_mixture(
+    modes: torch.Tensor, std: float, n: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     which = torch.randint(len(modes), (n,), generator=g)
     return modes[which] + std * torch.randn(n, 2, generator=g), which
@@ -44,7 +46,11 @@ def _toy(name: str, n: int, seed: int) -> TensorDictDataset:
     modes, std = TOY_SETS[name]
     x, which = sample_mixture(modes, std, n, seed)
     info = DataInfo(
-        name=name, shape=(2,), num_classes=0, value_range=None, kind="vector",
+        name=name,
+        shape=(2,),
+        num_classes=0,
+        value_range=None,
+        kind="vector",
         extras={"modes": modes.tolist(), "std": std},
     )
     return TensorDictDataset({"image": x, "mode": which}, info)

@@ -157,12 +157,16 @@ def register(
         unknown = [k for k in defaults if k not in cls.defaults]
         if unknown:
             raise ValueError(f"register({name!r}): {unknown} are not defaults of {cls.__name__}")
-        variant = type(cls.__name__, (cls,), {
-            "name": name,
-            "defaults": {**cls.defaults, **defaults},
-            "__doc__": cls.__doc__ or sys.modules[cls.__module__].__doc__,
-            "__module__": cls.__module__,
-        })
+        variant = type(
+            cls.__name__,
+            (cls,),
+            {
+                "name": name,
+                "defaults": {**cls.defaults, **defaults},
+                "__doc__": cls.__doc__ or sys.modules[cls.__module__].__doc__,
+                "__module__": cls.__module__,
+            },
+        )
         RECIPES.add(name, variant, paper=paper, year=year, family=family, data=data, check=check)
         return cls
 

@@ -26,9 +26,20 @@ class AdversarialRecipe(Recipe):
 
     auto_image_net: ClassVar[str] = "dcgan"
     defaults: ClassVar[dict[str, Any]] = dict(
-        net="auto", z_dim=100, g_width=None, d_width=None, g_norm="batch", d_norm="batch",
-        g_cond="concat", d_cond="none", conditional=False,
-        loss="non-saturating", optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
+        net="auto",
+        z_dim=100,
+        g_width=None,
+        d_width=None,
+        g_norm="batch",
+        d_norm="batch",
+        g_cond="concat",
+        d_cond="none",
+        conditional=False,
+        loss="non-saturating",
+        optimizer="adam",
+        lr_g=2e-4,
+        lr_d=2e-4,
+        betas=(0.5, 0.999),
         n_critic=1,
     )
 
@@ -46,7 +57,11 @@ class AdversarialRecipe(Recipe):
     def build(self, info: DataInfo) -> None:
         family = NETS.get(self.net_family_name(info))
         ninfo = self.net_info(info)
-        g_kw: dict[str, Any] = {"z_dim": self.hp.z_dim, "norm": self.hp.g_norm, "cond": self.hp.g_cond}
+        g_kw: dict[str, Any] = {
+            "z_dim": self.hp.z_dim,
+            "norm": self.hp.g_norm,
+            "cond": self.hp.g_cond,
+        }
         d_kw: dict[str, Any] = {"norm": self.hp.d_norm, "cond": self.hp.d_cond}
         if self.hp.g_width is not None:
             g_kw["width"] = self.hp.g_width
@@ -57,8 +72,10 @@ class AdversarialRecipe(Recipe):
         self.adv = LOSSES.get(self.hp.loss)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"G": self.make_optimizer(self.G.parameters(), self.hp.lr_g),
-                "D": self.make_optimizer(self.D.parameters(), self.hp.lr_d)}
+        return {
+            "G": self.make_optimizer(self.G.parameters(), self.hp.lr_g),
+            "D": self.make_optimizer(self.D.parameters(), self.hp.lr_d),
+        }
 
     def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
         if self.hp.optimizer == "adam":
@@ -69,8 +86,10 @@ class AdversarialRecipe(Recipe):
 
     # -- training --------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
-        return [Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=self.after_d_step),
-                Phase("G", self.g_loss, "G")]
+        return [
+            Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=self.after_d_step),
+            Phase("G", self.g_loss, "G"),
+        ]
 
     def labels_of(self, batch: dict[str, Tensor]) -> Tensor | None:
         return batch["label"] if self.hp.conditional else None

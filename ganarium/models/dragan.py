@@ -11,11 +11,23 @@ from ganarium.models.gan import RING8_CHECK
 from ganarium.regularizers import dragan_penalty
 
 
-@register("dragan", paper="On Convergence and Stability of GANs", year=2017, family="loss",
-          data=("unconditional",), check=LearningCheck(**RING8_CHECK))
+@register(
+    "dragan",
+    paper="On Convergence and Stability of GANs",
+    year=2017,
+    family="loss",
+    data=("unconditional",),
+    check=LearningCheck(**RING8_CHECK),
+)
 class DRAGAN(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "d_norm": "none", "gp_weight": 10.0,
-                "perturb_scale": 0.5}
+    defaults = {
+        **AdversarialRecipe.defaults,
+        "d_norm": "none",
+        "gp_weight": 10.0,
+        "perturb_scale": 0.5,
+    }
 
     def d_penalty(self, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
-        return self.hp.gp_weight * dragan_penalty(lambda x: self.D(x, y), real, self.hp.perturb_scale)
+        return self.hp.gp_weight * dragan_penalty(
+            lambda x: self.D(x, y), real, self.hp.perturb_scale
+        )

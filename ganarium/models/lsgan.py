@@ -8,8 +8,14 @@ from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.gan import RING8_CHECK
 
 
-@register("lsgan", paper="Least Squares Generative Adversarial Networks", year=2017,
-          family="loss", data=("unconditional",), loss="least-squares",
-          check=LearningCheck(**RING8_CHECK))
+@register(
+    "lsgan",
+    paper="Least Squares Generative Adversarial Networks",
+    year=2017,
+    family="loss",
+    data=("unconditional",),
+    loss="least-squares",
+    check=LearningCheck(**RING8_CHECK),
+)
 class LSGAN(AdversarialRecipe):
     pass

@@ -10,12 +10,25 @@ from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 
 
-@register("sngan", paper="Spectral Normalization for Generative Adversarial Networks", year=2018,
-          family="normalization", data=("unconditional", "labelled"),
-          check=LearningCheck(**DIGITS_CHECK))
-@register("sngan-resnet", paper="Spectral Normalization for GANs (ResNet nets)", year=2018,
-          family="normalization", data=("unconditional", "labelled"), net="resnet", z_dim=128,
-          betas=(0.0, 0.9), n_critic=5,
-          check=LearningCheck(**{**DIGITS_CHECK, "model": dict(g_width=32, d_width=32, z_dim=32)}))
+@register(
+    "sngan",
+    paper="Spectral Normalization for Generative Adversarial Networks",
+    year=2018,
+    family="normalization",
+    data=("unconditional", "labelled"),
+    check=LearningCheck(**DIGITS_CHECK),
+)
+@register(
+    "sngan-resnet",
+    paper="Spectral Normalization for GANs (ResNet nets)",
+    year=2018,
+    family="normalization",
+    data=("unconditional", "labelled"),
+    net="resnet",
+    z_dim=128,
+    betas=(0.0, 0.9),
+    n_critic=5,
+    check=LearningCheck(**{**DIGITS_CHECK, "model": dict(g_width=32, d_width=32, z_dim=32)}),
+)
 class SNGAN(AdversarialRecipe):
     defaults = {**AdversarialRecipe.defaults, "loss": "hinge", "d_norm": "spectral"}

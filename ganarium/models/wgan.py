@@ -9,14 +9,28 @@ from ganarium.models.gan import RING8_CHECK
 from ganarium.regularizers import clip_weights
 
 
-@register("wgan", paper="Wasserstein GAN", year=2017, family="loss", data=("unconditional",),
-          check=LearningCheck(
-              **{**RING8_CHECK, "steps": 2000, "bars": dict(modes_covered=6, high_quality=0.3)},
-              reason="weight clipping trains slowly and spreads mass between modes (Gulrajani "
-                     "et al. 2017, Fig. 1/2); the quality bar is 30% instead of 70%"))
+@register(
+    "wgan",
+    paper="Wasserstein GAN",
+    year=2017,
+    family="loss",
+    data=("unconditional",),
+    check=LearningCheck(
+        **{**RING8_CHECK, "steps": 2000, "bars": dict(modes_covered=6, high_quality=0.3)},
+        reason="weight clipping trains slowly and spreads mass between modes (Gulrajani "
+        "et al. 2017, Fig. 1/2); the quality bar is 30% instead of 70%",
+    ),
+)
 class WGAN(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "loss": "wasserstein", "optimizer": "rmsprop",
-                "lr_g": 5e-5, "lr_d": 5e-5, "n_critic": 5, "clip": 0.01}
+    defaults = {
+        **AdversarialRecipe.defaults,
+        "loss": "wasserstein",
+        "optimizer": "rmsprop",
+        "lr_g": 5e-5,
+        "lr_d": 5e-5,
+        "n_critic": 5,
+        "clip": 0.01,
+    }
 
     def after_d_step(self) -> None:
         clip_weights(self.D, self.hp.clip)

@@ -12,11 +12,25 @@ from ganarium.models.gan import RING8_CHECK
 from ganarium.regularizers import gradient_penalty
 
 
-@register("wgan-gp", paper="Improved Training of Wasserstein GANs", year=2017, family="loss",
-          data=("unconditional", "labelled"), check=LearningCheck(**RING8_CHECK))
+@register(
+    "wgan-gp",
+    paper="Improved Training of Wasserstein GANs",
+    year=2017,
+    family="loss",
+    data=("unconditional", "labelled"),
+    check=LearningCheck(**RING8_CHECK),
+)
 class WGANGP(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "loss": "wasserstein", "d_norm": "layer",
-                "lr_g": 1e-4, "lr_d": 1e-4, "betas": (0.0, 0.9), "n_critic": 5, "gp_weight": 10.0}
+    defaults = {
+        **AdversarialRecipe.defaults,
+        "loss": "wasserstein",
+        "d_norm": "layer",
+        "lr_g": 1e-4,
+        "lr_d": 1e-4,
+        "betas": (0.0, 0.9),
+        "n_critic": 5,
+        "gp_weight": 10.0,
+    }
 
     def d_penalty(self, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
         return self.hp.gp_weight * gradient_penalty(lambda x: self.D(x, y), real, fake)

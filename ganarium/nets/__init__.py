@@ -68,15 +68,26 @@ class Discriminator(nn.Module):
     cond='concat' appends one-hot label planes to the input.
     """
 
-    def __init__(self, feature_dim: int, num_classes: int = 0, cond: DCondMode = "none",
-                 spectral: bool = False) -> None:
+    def __init__(
+        self,
+        feature_dim: int,
+        num_classes: int = 0,
+        cond: DCondMode = "none",
+        spectral: bool = False,
+    ) -> None:
         super().__init__()
         if cond not in ("none", "projection", "concat"):
-            raise ConfigError(f"unknown discriminator conditioning {cond!r}: use none, projection or concat")
+            raise ConfigError(
+                f"unknown discriminator conditioning {cond!r}: use none, projection or concat"
+            )
         self.feature_dim, self.num_classes = feature_dim, num_classes
         self.cond = cond if num_classes > 0 else "none"
         self.head = sn(nn.Linear(feature_dim, 1), spectral)
-        self.embed = sn(nn.Embedding(num_classes, feature_dim), spectral) if self.cond == "projection" else None
+        self.embed = (
+            sn(nn.Embedding(num_classes, feature_dim), spectral)
+            if self.cond == "projection"
+            else None
+        )
 
     @staticmethod
     def input_channels(channels: int, num_classes: int, cond: str) -> int:
@@ -101,4 +112,6 @@ class Discriminator(nn.Module):
 
 def check_image(info: DataInfo, family: str) -> None:
     if info.kind != "image":
-        raise ConfigError(f"the {family} nets need image data, but {info.name} is {info.kind} data: use net=mlp")
+        raise ConfigError(
+            f"the {family} nets need image data, but {info.name} is {info.kind} data: use net=mlp"
+        )

@@ -16,14 +16,25 @@ from ganarium.nn.norms import feature_norm, sn
 class MLPGenerator(Generator):
     """z (B, z_dim) -> samples of ``info.shape``; tanh output for bounded data, linear otherwise."""
 
-    def __init__(self, info: DataInfo, z_dim: int = 64, width: int = 256, depth: int = 3,
-                 norm: str = "none", cond: LatentMode = "concat") -> None:
+    def __init__(
+        self,
+        info: DataInfo,
+        z_dim: int = 64,
+        width: int = 256,
+        depth: int = 3,
+        norm: str = "none",
+        cond: LatentMode = "concat",
+    ) -> None:
         super().__init__(z_dim, info.num_classes, cond)
         self.out_shape = tuple(info.shape)
         layers: list[nn.Module] = []
         d = self.latent.out_dim
         for _ in range(depth):
-            layers += [nn.Linear(d, width), feature_norm(norm if norm != "spectral" else "none", width, 1), nn.ReLU()]
+            layers += [
+                nn.Linear(d, width),
+                feature_norm(norm if norm != "spectral" else "none", width, 1),
+                nn.ReLU(),
+            ]
             d = width
         layers.append(nn.Linear(d, math.prod(self.out_shape)))
         if info.value_range is not None:
@@ -35,15 +46,24 @@ class MLPGenerator(Generator):
 
 
 class MLPDiscriminator(Discriminator):
-    def __init__(self, info: DataInfo, width: int = 256, depth: int = 3, norm: str = "none",
-                 cond: str = "none") -> None:
+    def __init__(
+        self,
+        info: DataInfo,
+        width: int = 256,
+        depth: int = 3,
+        norm: str = "none",
+        cond: str = "none",
+    ) -> None:
         spectral = norm == "spectral"
         super().__init__(width, info.num_classes, cond, spectral)  # type: ignore[arg-type]
         d = math.prod(info.shape) + (info.num_classes if self.cond == "concat" else 0)
         layers: list[nn.Module] = [nn.Flatten()]
         for _ in range(depth):
-            layers += [sn(nn.Linear(d, width), spectral), feature_norm(norm if not spectral else "none", width, 1),
-                       nn.LeakyReLU(0.2)]
+            layers += [
+                sn(nn.Linear(d, width), spectral),
+                feature_norm(norm if not spectral else "none", width, 1),
+                nn.LeakyReLU(0.2),
+            ]
             d = width
         self.body = nn.Sequential(*layers)
 
@@ -53,4 +73,7 @@ class MLPDiscriminator(Discriminator):
         return super().features(x, y)
 
 
-NETS.add("mlp", NetFamily(MLPGenerator, MLPDiscriminator, "fully connected nets for toy or small image data"))
+NETS.add(
+    "mlp",
+    NetFamily(MLPGenerator, MLPDiscriminator, "fully connected nets for toy or small image data"),
+)

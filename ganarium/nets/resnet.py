@@ -9,22 +9,30 @@ from torch import nn
 from ganarium.data import DataInfo
 from ganarium.nets import NETS, Discriminator, Generator, NetFamily, check_image, upsampling_plan
 from ganarium.nn.conditioning import LatentMode
-from ganarium.nn.norms import check_norm, feature_norm, sn
+from ganarium.nn.norms import check_norm, feature_norm
 from ganarium.nn.resblocks import ResBlockDown, ResBlockUp
 
 
 class ResNetGenerator(Generator):
     """z -> linear -> (ch, r0, r0) -> k ResBlockUp -> BN-ReLU-conv3-tanh -> (B, C, R, R)."""
 
-    def __init__(self, info: DataInfo, z_dim: int = 128, width: int = 128, norm: str = "batch",
-                 cond: LatentMode = "concat") -> None:
+    def __init__(
+        self,
+        info: DataInfo,
+        z_dim: int = 128,
+        width: int = 128,
+        norm: str = "batch",
+        cond: LatentMode = "concat",
+    ) -> None:
         check_image(info, "resnet")
         super().__init__(z_dim, info.num_classes, cond)
         norm = "none" if norm == "spectral" else check_norm(norm)
         self.r0, k = upsampling_plan(info.resolution)
         self.width = width
         self.linear = nn.Linear(self.latent.out_dim, width * self.r0 * self.r0)
-        self.blocks = nn.ModuleList(ResBlockUp(width, width, lambda c: feature_norm(norm, c)) for _ in range(k))
+        self.blocks = nn.ModuleList(
+            ResBlockUp(width, width, lambda c: feature_norm(norm, c)) for _ in range(k)
+        )
         self.out_norm = feature_norm(norm, width)
         self.out_conv = nn.Conv2d(width, info.channels, 3, padding=1)
 
@@ -47,7 +55,9 @@ class _ResNetBody(nn.Module):
 class ResNetDiscriminator(Discriminator):
     """k downsampling ResBlocks then two plain ones, ReLU, global sum pool -> (B, width)."""
 
-    def __init__(self, info: DataInfo, width: int = 128, norm: str = "spectral", cond: str = "none") -> None:
+    def __init__(
+        self, info: DataInfo, width: int = 128, norm: str = "spectral", cond: str = "none"
+    ) -> None:
         check_image(info, "resnet")
         spectral = check_norm(norm) == "spectral"
         super().__init__(width, info.num_classes, cond, spectral)  # type: ignore[arg-type]
@@ -59,4 +69,7 @@ class ResNetDiscriminator(Discriminator):
         self.body = _ResNetBody(blocks)
 
 
-NETS.add("resnet", NetFamily(ResNetGenerator, ResNetDiscriminator, "SNGAN ResNet nets (Miyato et al. 2018)"))
+NETS.add(
+    "resnet",
+    NetFamily(ResNetGenerator, ResNetDiscriminator, "SNGAN ResNet nets (Miyato et al. 2018)"),
+)

@@ -20,8 +20,13 @@ class LatentConditioner(nn.Module):
     (B, z_dim), (B,) -> (B, out_dim)
     """
 
-    def __init__(self, z_dim: int, num_classes: int, mode: LatentMode = "concat",
-                 embed_dim: int | None = None) -> None:
+    def __init__(
+        self,
+        z_dim: int,
+        num_classes: int,
+        mode: LatentMode = "concat",
+        embed_dim: int | None = None,
+    ) -> None:
         super().__init__()
         if mode not in ("none", "concat", "hadamard"):
             raise ConfigError(f"unknown latent conditioning {mode!r}: use none, concat or hadamard")

@@ -18,8 +18,14 @@ from ganarium.nn.norms import apply_norm, sn
 class ResBlockUp(nn.Module):
     """norm-ReLU-up-conv3-norm-ReLU-conv3, plus an upsampled 1x1 shortcut. (B,Ci,H,W)->(B,Co,2H,2W)."""
 
-    def __init__(self, c_in: int, c_out: int, make_norm: Callable[[int], nn.Module],
-                 spectral: bool = False, upsample: bool = True) -> None:
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        make_norm: Callable[[int], nn.Module],
+        spectral: bool = False,
+        upsample: bool = True,
+    ) -> None:
         super().__init__()
         self.upsample = upsample
         self.norm1, self.norm2 = make_norm(c_in), make_norm(c_out)
@@ -41,8 +47,14 @@ class ResBlockDown(nn.Module):
     """ReLU-conv3-ReLU-conv3-avgpool plus a 1x1 shortcut; ``first`` skips the leading ReLU
     (the 'optimized' first block of SNGAN). (B,Ci,H,W)->(B,Co,H/2,W/2) when ``downsample``."""
 
-    def __init__(self, c_in: int, c_out: int, spectral: bool = True, downsample: bool = True,
-                 first: bool = False) -> None:
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        spectral: bool = True,
+        downsample: bool = True,
+        first: bool = False,
+    ) -> None:
         super().__init__()
         self.downsample, self.first = downsample, first
         self.conv1 = sn(nn.Conv2d(c_in, c_out, 3, padding=1), spectral)

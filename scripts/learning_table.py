@@ -1,0 +1,106 @@
+"""Run every recipe's learning check and write the results into the README's recipe table.
+
+    python scripts/learning_table.py [--jobs 2] [--only dcgan,wgan-gp]
+
+Writes docs/learning_checks.json (all figures) and replaces the block between the
+`<!-- recipes:begin -->` and `<!-- recipes:end -->` markers in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+JSON_PATH = ROOT / "docs" / "learning_checks.json"
+README = ROOT / "README.md"
+BEGIN, END = "<!-- recipes:begin -->", "<!-- recipes:end -->"
+
+
+def _run(name: str) -> dict:
+    import torch
+
+    torch.set_num_threads(1)
+    from ganarium.checks import run_check
+
+    return run_check(name).to_dict()
+
+
+def _fmt(d: dict) -> str:
+    def one(k, v):
+        if k in ("modes_covered", "classes_covered"):
+            return f"{k.replace('_', ' ')} {v:.0f}"
+        return f"{k.replace('_', ' ')} {v:.3g}"
+
+    return ", ".join(one(k, v) for k, v in d.items())
+
+
+def render_table(results: dict[str, dict]) -> str:
+    from ganarium.checks import CHECK_KINDS
+    from ganarium.models import RECIPES
+
+    lines = [
+        "| recipe | paper (year) | family | learning check (CPU) | untrained | trained | pass |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in sorted(
+        RECIPES.names(), key=lambda n: (RECIPES.meta(n)["family"], RECIPES.meta(n)["year"], n)
+    ):
+        meta = RECIPES.meta(name)
+        r = results.get(name)
+        check = meta["check"]
+        bars = CHECK_KINDS.get(check.kind).describe(dict(check.bars)) if check else "none"
+        where = f"{check.data} {check.data_options.get('size', '')}".strip() if check else ""
+        if r is None:
+            lines.append(
+                f"| `{name}` | {meta['paper']} ({meta['year']}) | {meta['family']} | {bars} ({where}) | not run | | |"
+            )
+            continue
+        ok = "yes" if r["passed"] else "**no**"
+        lines.append(
+            f"| `{name}` | {meta['paper']} ({meta['year']}) | {meta['family']} | {bars} "
+            f"({where}, {r['steps']} steps) | {_fmt(r['before'])} | {_fmt(r['after'])} | {ok} |"
+        )
+    return "\n".join(lines)
+
+
+def write_readme(results: dict[str, dict]) -> None:
+    text = README.read_text()
+    block = f"{BEGIN}\n{render_table(results)}\n{END}"
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no {BEGIN} ... {END} block")
+    README.write_text(pattern.sub(lambda _: block, text))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--only", default="", help="comma-separated recipes to re-run (others kept)")
+    ap.add_argument("--render-only", action="store_true", help="rewrite the README from the JSON")
+    args = ap.parse_args()
+    from ganarium.models import RECIPES
+
+    results = json.loads(JSON_PATH.read_text()) if JSON_PATH.exists() else {}
+    if not args.render_only:
+        names = [n for n in args.only.split(",") if n] or RECIPES.names()
+        with ProcessPoolExecutor(args.jobs) as pool:
+            for name, res in zip(names, pool.map(_run, names)):
+                results[name] = res
+                print(
+                    f"{name:16s} {'PASS' if res['passed'] else 'FAIL'}  {res['seconds']:.0f}s  "
+                    f"{_fmt(res['before'])} -> {_fmt(res['after'])}",
+                    flush=True,
+                )
+        results = {k: results[k] for k in sorted(results) if k in RECIPES.names()}
+        JSON_PATH.parent.mkdir(exist_ok=True)
+        JSON_PATH.write_text(json.dumps(results, indent=1) + "\n")
+    write_readme(results)
+    print(f"updated {README.relative_to(ROOT)} and {JSON_PATH.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
