@@ -52,19 +52,10 @@ def plain_loop(G, D, x: torch.Tensor, batch: int, steps: int, opt_g, opt_d, stat
                 opt_g.step()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--steps", type=int, default=40)
-    ap.add_argument("--size", type=int, default=28)
-    ap.add_argument("--width", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
-    args = ap.parse_args()
-
-    ds = load_dataset("digits", size=args.size)
+def measure(args, size: int, width: int) -> str:
+    ds = load_dataset("digits", size=size)
     torch.manual_seed(0)
-    recipe = RECIPES.get("dcgan")(ds.info, g_width=args.width, d_width=args.width)
+    recipe = RECIPES.get("dcgan")(ds.info, g_width=width, d_width=width)
     cfg = TrainConfig(
         steps=0,
         batch_size=args.batch,
@@ -79,7 +70,7 @@ def main() -> None:
     trainer = Trainer(recipe, ds, cfg)
 
     torch.manual_seed(0)
-    twin = RECIPES.get("dcgan")(ds.info, g_width=args.width, d_width=args.width)
+    twin = RECIPES.get("dcgan")(ds.info, g_width=width, d_width=width)
     G, D = twin.G, twin.D
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -105,23 +96,36 @@ def main() -> None:
             (fw if fn is time_framework else pl).append(fn())
     f_med, p_med = statistics.median(fw), statistics.median(pl)
     ratio = f_med / p_med
+    return (
+        f"| DCGAN step, digits {size}x{size}, width {width}, batch {args.batch} | "
+        f"{p_med * 1e3:.2f} ms | {f_med * 1e3:.2f} ms | {ratio:.3f} ({(ratio - 1) * 100:+.1f}%) |"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--workloads", default="28:64,16:16", help="size:width pairs, e.g. 28:64,16:16")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
+    args = ap.parse_args()
+
+    rows = [measure(args, *map(int, w.split(":"))) for w in args.workloads.split(",")]
     cmd = "python " + " ".join(
         [sys.argv[0].split("/")[-2] + "/" + sys.argv[0].split("/")[-1], *sys.argv[1:]]
     )
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}"
-    row = (
-        f"| DCGAN step, digits {args.size}x{args.size}, width {args.width}, batch {args.batch} | "
-        f"{p_med * 1e3:.1f} ms | {f_med * 1e3:.1f} ms | {ratio:.3f} ({(ratio - 1) * 100:+.1f}%) |"
-    )
-    print(row)
     text = (
         "# Benchmark results\n\n"
         "## Trainer overhead vs a plain PyTorch loop (target: <= 3%)\n\n"
         f"Machine: {machine}, torch {torch.__version__}, Python {platform.python_version()}.  \n"
         f"Command: `{cmd}` ({args.rounds} alternating rounds of {args.steps} steps; medians).\n\n"
         "| workload | plain loop / step | ganarium Trainer / step | ratio |\n|---|---|---|---|\n"
-        f"{row}\n"
+        + "\n".join(rows)
+        + "\n"
     )
+    print("\n".join(rows))
     Path(args.out).write_text(text)
     print(f"wrote {args.out}")
 
