@@ -75,14 +75,17 @@ def measure_seeded(
         return kind.measure(recipe, info, check)
 
 
-def run_check(recipe: str, seed: int = 0, steps: int | None = None) -> CheckResult:
-    """Train ``recipe`` as its LearningCheck says (CPU, no run directory) and judge it."""
+def run_check(
+    recipe: str, seed: int = 0, steps: int | None = None, model: dict[str, Any] | None = None
+) -> CheckResult:
+    """Train ``recipe`` as its LearningCheck says (CPU, no run directory) and judge it.
+    ``steps`` and ``model`` (hyper-parameter overrides) are for experiments, not for tests."""
     check = learning_check(recipe)
     kind = CHECK_KINDS.get(check.kind)
     dataset = load_dataset(check.data, **check.data_options)
     info = dataset_info(dataset)
     torch.manual_seed(seed)
-    model = RECIPES.get(recipe)(info, **check.model)
+    net = RECIPES.get(recipe)(info, **{**check.model, **(model or {})})
     n_steps = steps if steps is not None else check.steps
     train = dict(
         dict(
@@ -98,11 +101,11 @@ def run_check(recipe: str, seed: int = 0, steps: int | None = None) -> CheckResu
         **check.train,
     )
     train["steps"] = n_steps
-    trainer = Trainer(model, dataset, TrainConfig(**train))
+    trainer = Trainer(net, dataset, TrainConfig(**train))
     t0 = time.perf_counter()
-    before = measure_seeded(kind, model, info, check, seed)
+    before = measure_seeded(kind, net, info, check, seed)
     trainer.fit()
-    after = measure_seeded(kind, model, info, check, seed)
+    after = measure_seeded(kind, net, info, check, seed)
     return CheckResult(
         recipe,
         check.kind,

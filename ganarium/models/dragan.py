@@ -7,7 +7,7 @@ from torch import Tensor
 
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
-from ganarium.models.gan import RING8_CHECK
+from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.regularizers import dragan_penalty
 
 
@@ -17,7 +17,7 @@ from ganarium.regularizers import dragan_penalty
     year=2017,
     family="loss",
     data=("unconditional",),
-    check=LearningCheck(**RING8_CHECK),
+    check=LearningCheck(**{**DIGITS_CHECK, "steps": 1200}),
 )
 class DRAGAN(AdversarialRecipe):
     defaults = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
-from ganarium.models.gan import RING8_CHECK
+from ganarium.models.dcgan import DIGITS_CHECK
 
 
 @register(
@@ -15,7 +15,7 @@ from ganarium.models.gan import RING8_CHECK
     family="loss",
     data=("unconditional",),
     loss="least-squares",
-    check=LearningCheck(**RING8_CHECK),
+    check=LearningCheck(**DIGITS_CHECK),
 )
 class LSGAN(AdversarialRecipe):
     pass

@@ -8,7 +8,7 @@ from torch import Tensor
 
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
-from ganarium.models.gan import RING8_CHECK
+from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.regularizers import gradient_penalty
 
 
@@ -18,7 +18,7 @@ from ganarium.regularizers import gradient_penalty
     year=2017,
     family="loss",
     data=("unconditional", "labelled"),
-    check=LearningCheck(**RING8_CHECK),
+    check=LearningCheck(**DIGITS_CHECK, slow=True),
 )
 class WGANGP(AdversarialRecipe):
     defaults = {
