@@ -204,10 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="evaluate a run, or two image folders")
     e.add_argument("run", nargs="?")
-    e.add_argument("--metrics", default="fid,kid,pr,dc")
+    e.add_argument(
+        "--metrics", default="fid,kid,pr,dc", help="comma list of fid,kid,is,pr,dc,modes,exact"
+    )
     e.add_argument("--n", type=int, default=10000)
     e.add_argument("--real")
     e.add_argument("--fake")
+    e.add_argument(
+        "--extractor",
+        default="auto",
+        help="auto (digit-classifier for digits, pixels for toy/shapes, else inception), "
+        "inception, digit-classifier, digit-classifier-x3, pixels",
+    )
     e.add_argument("--inception-weights", help="local pt_inception-2015-12-05 weights file")
     e.add_argument("--device", default="cpu")
     e.set_defaults(func=cmd_eval)

@@ -45,7 +45,11 @@ def test_toy2d_metrics_real_and_collapsed():
     ds = load_dataset("ring8", n=4000, seed=5)
     real = toy2d_metrics(ds.tensors["image"], ds.info)
     # in 2-D, P(r < 3 sigma) = 1 - exp(-4.5) = 0.989
-    assert real["modes_covered"] == 8 and real["high_quality"] == pytest.approx(0.989, abs=0.006) and real["mode_kl"] < 0.01
+    assert (
+        real["modes_covered"] == 8
+        and real["high_quality"] == pytest.approx(0.989, abs=0.006)
+        and real["mode_kl"] < 0.01
+    )
     collapsed = torch.tensor([[2.0, 0.0]]).repeat(1000, 1)
     one = toy2d_metrics(collapsed, ds.info)
     assert one["modes_covered"] == 1 and one["high_quality"] == 1.0 and one["mode_kl"] > 1.5
@@ -66,8 +70,12 @@ def test_digit_metrics_separate_real_from_noise():
     train = load_dataset("digits", size=16)
     idx = torch.randperm(4000, generator=torch.Generator().manual_seed(0))[:1000]
     real = digit_metrics(train.tensors["image"][idx], train.tensors["label"][idx])
-    noise = digit_metrics(torch.rand(1000, 1, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1)
-    assert real["classes_covered"] == 10 and real["class_accuracy"] >= 0.96 and real["label_kl"] < 0.02
+    noise = digit_metrics(
+        torch.rand(1000, 1, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    )
+    assert (
+        real["classes_covered"] == 10 and real["class_accuracy"] >= 0.96 and real["label_kl"] < 0.02
+    )
     assert real["domain_fid"] < 0.05 * noise["domain_fid"]
     ones = train.tensors["image"][train.tensors["label"] == 1][:500]
     assert digit_metrics(ones)["classes_covered"] == 1

@@ -28,8 +28,16 @@ class DigitClassifier(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         self.fc = nn.Linear(64 * 7 * 7, FEATURE_DIM)
         self.out = nn.Linear(FEATURE_DIM, 10)
@@ -37,9 +45,13 @@ class DigitClassifier(nn.Module):
     @staticmethod
     def prepare(x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != 1:
-            raise ValueError(f"the digit classifier reads (N, 1, H, W) images, got {tuple(x.shape)}")
+            raise ValueError(
+                f"the digit classifier reads (N, 1, H, W) images, got {tuple(x.shape)}"
+            )
         if x.shape[-1] != 28 or x.shape[-2] != 28:
-            x = F.interpolate(x, size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
+            x = F.interpolate(
+                x, size=(28, 28), mode="bilinear", antialias=True, align_corners=False
+            )
         return x
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

@@ -40,7 +40,9 @@ def classifier_accuracy(images: torch.Tensor, labels: torch.Tensor) -> float:
     return float((classify(images)[1].argmax(1) == labels.cpu()).float().mean())
 
 
-def digit_metrics(samples: torch.Tensor, labels: torch.Tensor | None = None, reference: str = "test") -> dict[str, float]:
+def digit_metrics(
+    samples: torch.Tensor, labels: torch.Tensor | None = None, reference: str = "test"
+) -> dict[str, float]:
     """``classes_covered`` counts classes predicted for at least 25% of their fair share (N/10)
     of the samples; ``label_kl`` is KL(predicted-label histogram || uniform), smoothed."""
     feats, logits = classify(samples)

@@ -9,7 +9,9 @@ from ganarium.data import DataInfo
 from ganarium.models import Recipe
 
 
-def periodic_evaluator(info: DataInfo, n: int = 1000) -> Callable[[Recipe], dict[str, float]] | None:
+def periodic_evaluator(
+    info: DataInfo, n: int = 1000
+) -> Callable[[Recipe], dict[str, float]] | None:
     from ganarium.runs import generate_batched
 
     if info.kind == "vector" and "modes" in info.extras:

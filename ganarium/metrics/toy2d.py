@@ -29,5 +29,8 @@ def toy2d_metrics(samples: torch.Tensor, info: DataInfo) -> dict[str, float]:
     covered = int((counts >= COVER_SHARE * len(x) / k).sum())
     p = (counts + 1) / (counts.sum() + k)
     kl = float((p * (p * k).log()).sum())
-    return {"modes_covered": covered, "high_quality": float(hq.double().mean()),
-            "mode_kl": kl if math.isfinite(kl) else float("inf")}
+    return {
+        "modes_covered": covered,
+        "high_quality": float(hq.double().mean()),
+        "mode_kl": kl if math.isfinite(kl) else float("inf"),
+    }
