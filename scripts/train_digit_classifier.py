@@ -26,7 +26,9 @@ def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     scale = 1 + (torch.rand(n, generator=g) - 0.5) * 0.2
     shift = (torch.rand(n, 2, generator=g) - 0.5) * 0.2  # about +-3 pixels
     cos, sin = angle.cos() / scale, angle.sin() / scale
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     out = F.grid_sample(x + 1, grid, align_corners=False, padding_mode="zeros") - 1
     low = torch.rand(n, generator=g)
@@ -67,7 +69,10 @@ def main() -> None:
             sched.step()
         if epoch % 5 == 4:
             net.eval()
-            print(f"epoch {epoch + 1}: loss {loss.item():.3f}, test acc 28x28 {accuracy(net, 28):.4f}", flush=True)
+            print(
+                f"epoch {epoch + 1}: loss {loss.item():.3f}, test acc 28x28 {accuracy(net, 28):.4f}",
+                flush=True,
+            )
     net.eval()
     report = {"test_accuracy_28": accuracy(net, 28), "test_accuracy_16": accuracy(net, 16)}
     WEIGHTS.parent.mkdir(exist_ok=True)
