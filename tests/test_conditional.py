@@ -83,3 +83,34 @@ def test_sample_by_label_and_by_class(tmp_path):
 def test_conditional_recipe_learns(name):
     result = run_check(name)
     assert result.passed, result.summary()
+
+
+def test_conditional_batch_norm_starts_as_batch_norm_and_learns_per_class():
+    from torch import nn
+
+    from ganarium.nn.cond_bn import ConditionalBatchNorm2d
+
+    x, y = torch.randn(6, 4, 5, 5), torch.tensor([0, 1, 2, 0, 1, 2])
+    cbn = ConditionalBatchNorm2d(4, num_classes=3)
+    plain = nn.BatchNorm2d(4, affine=False)
+    assert torch.allclose(cbn(x, y), plain(x), atol=1e-6)  # gains centred at 1, biases at 0
+    cbn(x, y).pow(2).mul(torch.arange(4.0)[None, :, None, None]).sum().backward()
+    assert cbn.gain.weight.grad.abs().sum() > 0
+    vec = ConditionalBatchNorm2d(4, cond_dim=7)
+    assert vec(x, torch.randn(6, 7)).shape == x.shape
+    with pytest.raises(ValueError, match="exactly one"):
+        ConditionalBatchNorm2d(4)
+
+
+def test_resnet_generator_with_conditional_bn_uses_labels():
+    from ganarium.data import load_dataset
+    from ganarium.nets.resnet import ResNetGenerator
+
+    g = ResNetGenerator(load_dataset("digits", size=16).info, z_dim=8, width=8, cond="cbn")
+    with torch.no_grad():
+        for block in g.blocks:
+            block.norm1.gain.weight.normal_()
+    z = torch.randn(1, 8).repeat(2, 1)
+    g.eval()
+    out = g(z, torch.tensor([0, 5]))
+    assert out.shape == (2, 1, 16, 16) and not torch.allclose(out[0], out[1])

@@ -1,0 +1,39 @@
+"""Conditional batch norm (de Vries et al. 2017; Miyato & Koyama 2018; Brock et al. 2019): batch
+norm without its own affine, followed by a per-sample gain and bias predicted from the condition,
+with the gain centred at 1 (gamma = 1 + delta) so a fresh layer starts as plain batch norm.
+
+The condition is either class labels (looked up in embeddings) or a vector (mapped by linear
+layers, e.g. BigGAN's shared embedding concatenated with a chunk of z)."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """(B, C, H, W), cond (B,) labels or (B, D) vector -> (B, C, H, W)."""
+
+    conditional = True
+
+    def __init__(self, channels: int, num_classes: int = 0, cond_dim: int = 0) -> None:
+        super().__init__()
+        if (num_classes > 0) == (cond_dim > 0):
+            raise ValueError("give exactly one of num_classes (labels) or cond_dim (vectors)")
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        if num_classes:
+            self.gain, self.bias = (
+                nn.Embedding(num_classes, channels),
+                nn.Embedding(num_classes, channels),
+            )
+        else:
+            self.gain, self.bias = (
+                nn.Linear(cond_dim, channels, bias=False),
+                nn.Linear(cond_dim, channels, bias=False),
+            )
+        nn.init.zeros_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: Tensor, cond: Tensor) -> Tensor:
+        gamma = 1 + self.gain(cond)
+        beta = self.bias(cond)
+        return self.bn(x) * gamma[:, :, None, None] + beta[:, :, None, None]
