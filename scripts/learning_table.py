@@ -53,6 +53,8 @@ def render_table(results: dict[str, dict]) -> str:
         r = results.get(name)
         check = meta["check"]
         bars = CHECK_KINDS.get(check.kind).describe(dict(check.bars)) if check else "none"
+        if check and check.reason:
+            bars += f" — looser bar: {check.reason}"
         where = f"{check.data} {check.data_options.get('size', '')}".strip() if check else ""
         if r is None:
             lines.append(
