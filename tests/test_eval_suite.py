@@ -149,6 +149,10 @@ def test_stacked_digits_mode_counts():
     assert real["modes_covered"] >= 990 and real["mode_kl"] < 0.1
     one = stacked_mode_metrics(ds.tensors["image"][:1].repeat(500, 1, 1, 1))
     assert one["modes_covered"] == 1
+    res = evaluate_samples(
+        ds.tensors["image"][:300], ds.info, ["fid", "modes"], real=ds.tensors["image"][300:600]
+    )
+    assert "fid[digit-classifier-x3]" in res and res["modes_covered"] > 200
 
 
 def test_shapes_exact_precision_and_recall():

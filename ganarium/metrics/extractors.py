@@ -69,6 +69,17 @@ class DigitClassifierExtractor(Extractor):
         return classify(images)[1]
 
 
+class StackedDigitExtractor(Extractor):
+    """The digit classifier's features of each channel, concatenated (3 x 128), for stacked digits."""
+
+    name = "digit-classifier-x3"
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        from ganarium.metrics.digits import classify
+
+        return torch.cat([classify(images[:, c : c + 1])[0] for c in range(images.shape[1])], 1)
+
+
 def to_uint8_rgb(images: torch.Tensor) -> torch.Tensor:
     """[-1, 1] float NCHW -> uint8 N3HW, the input torch-fidelity's extractors expect."""
     x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
@@ -163,4 +174,5 @@ def get_extractor(
 
 EXTRACTORS.add("pixels", PixelExtractor)
 EXTRACTORS.add("digit-classifier", DigitClassifierExtractor)
+EXTRACTORS.add("digit-classifier-x3", StackedDigitExtractor)
 EXTRACTORS.add("inception", inception_extractor)

@@ -9,7 +9,6 @@ import math
 import torch
 
 from ganarium.metrics.digits import classify
-from ganarium.metrics.extractors import EXTRACTORS, Extractor
 
 N_MODES = 1000
 
@@ -30,15 +29,3 @@ def stacked_mode_metrics(samples: torch.Tensor) -> dict[str, float]:
         "modes_covered": float((counts > 0).sum()),
         "mode_kl": kl if math.isfinite(kl) else float("inf"),
     }
-
-
-class StackedDigitExtractor(Extractor):
-    """The digit classifier's features of each channel, concatenated (3 x 128)."""
-
-    name = "digit-classifier-x3"
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        return torch.cat([classify(images[:, c : c + 1])[0] for c in range(images.shape[1])], 1)
-
-
-EXTRACTORS.add("digit-classifier-x3", StackedDigitExtractor)

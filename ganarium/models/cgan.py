@@ -9,7 +9,11 @@ from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 
-CONDITIONAL_CHECK = {**DIGITS_CHECK, "steps": 1000, "bars": dict(fid_ratio=0.5, class_accuracy=0.85)}
+CONDITIONAL_CHECK = {
+    **DIGITS_CHECK,
+    "steps": 1000,
+    "bars": dict(fid_ratio=0.5, class_accuracy=0.85),
+}
 
 
 @register(
