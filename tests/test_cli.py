@@ -92,3 +92,39 @@ def test_resume_from_cli(tmp_path):
     assert main(["train", "--resume", str(run), "steps=4"]) == 0
     assert main(["sample", str(run), "--n", "5", "--out", str(tmp_path / "pts.png")]) == 0
     assert (tmp_path / "pts.pt").exists()  # vector data is saved as a tensor, not an image
+
+
+def test_eval_prints_and_saves_all_metric_groups(tmp_path, capsys):
+    import json
+
+    run = tmp_path / "run"
+    assert main(["train", "dcgan", "--data", "digits", *FAST, "--run-dir", str(run)]) == 0
+    assert main(["eval", str(run), "--metrics", "fid,kid,is,pr,dc,modes", "--n", "200"]) == 0
+    out = capsys.readouterr().out
+    saved = json.loads((run / "eval.json").read_text())
+    for key in (
+        "fid[digit-classifier]",
+        "kid[digit-classifier]",
+        "is[digit-classifier]",
+        "precision[digit-classifier]",
+        "recall[digit-classifier]",
+        "f1[digit-classifier]",
+        "density[digit-classifier]",
+        "coverage[digit-classifier]",
+        "classes_covered",
+    ):
+        assert key in saved and key in out
+
+
+def test_eval_folders_without_inception_weights_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GANARIUM_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setenv("GANARIUM_NO_DOWNLOAD", "1")
+    from PIL import Image
+
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        Image.new("RGB", (8, 8)).save(tmp_path / d / "x.png")
+        Image.new("RGB", (8, 8), (9, 9, 9)).save(tmp_path / d / "y.png")
+    assert main(["eval", "--real", str(tmp_path / "a"), "--fake", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--inception-weights PATH" in err and "\n" not in err
