@@ -6,6 +6,8 @@ Two Time-Scale Update Rule Converge to a Local Nash Equilibrium", Eq. 6):
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from scipy import linalg
@@ -31,7 +33,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
     mu1, mu2 = np.atleast_1d(_np(mu1)), np.atleast_1d(_np(mu2))
     s1, s2 = np.atleast_2d(_np(sigma1)), np.atleast_2d(_np(sigma2))
     diff = mu1 - mu2
-    covmean, _ = linalg.sqrtm(s1.dot(s2), disp=False)
+    with warnings.catch_warnings():  # a singular product is handled just below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s1.dot(s2))
     if not np.isfinite(covmean).all():
         # a singular product: offset both covariances slightly (as the reference code does)
         offset = np.eye(s1.shape[0]) * eps
