@@ -161,6 +161,11 @@ def test_shapes_exact_precision_and_recall():
     assert exact_precision(real) >= 0.95
     noise = torch.rand(60, 1, 20, 20, generator=torch.Generator().manual_seed(0)) * 2 - 1
     assert exact_precision(noise) <= 0.05
+    from ganarium.metrics.shapes import compare_with_knn
+
+    ref = load_dataset("shapes", n=200, size=20, seed=4).tensors["image"]
+    both = compare_with_knn(noise[:30], ref)
+    assert both["exact_precision"] <= 0.05 and both["knn_precision"] <= 0.05
     from ganarium.data.shapes import render
 
     renderer = lambda z: render(torch.sigmoid(z).reshape(-1, 3, 2) * 0.8 + 0.1, 20)  # noqa: E731

@@ -86,3 +86,16 @@ def exact_recall(
 
     real = shapes(n=n_real, size=size, seed=10_000 + seed).tensors["image"]
     return float((inversion_distance(generator, z_dim, real) <= TAU).double().mean())
+
+
+def compare_with_knn(fake: torch.Tensor, real: torch.Tensor, k: int = 5) -> dict[str, float]:
+    """Exact precision next to the k-NN estimates (Kynkäänniemi et al.) on raw pixels, to see how
+    far the feature-free estimate is from the truth on the same samples."""
+    from ganarium.metrics.prdc import prdc
+
+    knn = prdc(real.flatten(1), fake.detach().float().cpu().flatten(1), k=k)
+    return {
+        "exact_precision": exact_precision(fake),
+        "knn_precision": knn["precision"],
+        "knn_recall": knn["recall"],
+    }
