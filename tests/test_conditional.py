@@ -1,10 +1,9 @@
 """Conditional recipes (issue 3, first part): label-aware sampling, the no-labels error, and
-the learning checks of CGAN and AC-GAN (requested-class accuracy by the digit classifier)."""
+conditional batch norm. Their learning checks run in test_learning.py."""
 
 import pytest
 import torch
 
-from ganarium.checks import run_check
 from ganarium.cli import main
 from ganarium.errors import DataError
 from ganarium.nn.conditioning import LatentConditioner
@@ -77,12 +76,6 @@ def test_sample_by_label_and_by_class(tmp_path):
     )
     assert (tmp_path / "sevens.png").exists() and (tmp_path / "rows.png").exists()
     assert main(["sample", str(run), "--label", "12"]) == 2
-
-
-@pytest.mark.parametrize("name", ["cgan", "acgan"])
-def test_conditional_recipe_learns(name):
-    result = run_check(name)
-    assert result.passed, result.summary()
 
 
 def test_conditional_batch_norm_starts_as_batch_norm_and_learns_per_class():
