@@ -328,6 +328,3 @@ def load_recipe_weights(recipe: Recipe, state: dict[str, Any]) -> None:
             f"({str(e).splitlines()[0][:200]}): was it trained with other hyper-parameters?"
         ) from None
 
-
-def config_dataclass_fields() -> list[str]:
-    return [f.name for f in dataclasses.fields(TrainConfig)]
