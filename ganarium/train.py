@@ -327,4 +327,3 @@ def load_recipe_weights(recipe: Recipe, state: dict[str, Any]) -> None:
             f"checkpoint weights do not fit recipe {recipe.name!r} as configured "
             f"({str(e).splitlines()[0][:200]}): was it trained with other hyper-parameters?"
         ) from None
-
