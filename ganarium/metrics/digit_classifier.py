@@ -76,6 +76,11 @@ def load_digit_classifier(device: str = "cpu") -> DigitClassifier:
     return net.to(device).eval()
 
 
-def test_accuracy_report() -> dict[str, float]:
+def accuracy_report() -> dict[str, float]:
     """Accuracies the training script measured on the test split (28x28 and 16x16)."""
     return json.loads(REPORT.read_text())
+
+
+# the older name; pytest would collect it as a test wherever it is imported, so it says it is not
+test_accuracy_report = accuracy_report
+test_accuracy_report.__test__ = False

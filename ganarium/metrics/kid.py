@@ -1,14 +1,18 @@
-"""Kernel Inception Distance (Binkowski et al. 2018, "Demystifying MMD GANs", Eq. 4): the
-unbiased MMD^2 estimate with the cubic polynomial kernel k(x, y) = (x.y / d + 1)^3, averaged
-over random subsets."""
+"""Kernel Inception Distance (Binkowski et al. 2018, "Demystifying MMD GANs", Eq. 4 with the
+kernel of Sec. 5): the unbiased MMD^2 estimate with the cubic polynomial kernel
+k(x, y) = (x.y / d + 1)^3, averaged over random subsets."""
 
 from __future__ import annotations
 
 import numpy as np
-import torch
+
+from ganarium.metrics import METRICS
+from ganarium.metrics.fid import ArrayLike, as_numpy
 
 
-def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
+def polynomial_mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
+    """Unbiased MMD^2 of (m, d) and (n, d) samples: the diagonal k(x_i, x_i) is left out of the
+    within-set means, so the estimate is zero in expectation for one distribution."""
     d = x.shape[1]
     kxx = (x @ x.T / d + 1) ** 3
     kyy = (y @ y.T / d + 1) ** 3
@@ -21,24 +25,28 @@ def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     )
 
 
+@METRICS.register("kid", paper="Binkowski et al. 2018", year=2018, input="features")
 def kernel_inception_distance(
-    real_features, fake_features, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+    real_features: ArrayLike,
+    fake_features: ArrayLike,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
 ) -> tuple[float, float]:
-    """(mean, std) of the unbiased MMD^2 over ``subsets`` random subsets of both feature sets."""
-    r = np.asarray(
-        real_features.detach().cpu() if isinstance(real_features, torch.Tensor) else real_features,
-        np.float64,
-    )
-    f = np.asarray(
-        fake_features.detach().cpu() if isinstance(fake_features, torch.Tensor) else fake_features,
-        np.float64,
-    )
+    """(mean, std) of the unbiased MMD^2 over ``subsets`` random subsets of both feature sets.
+
+    The subset size is clipped to the smaller set, so small evaluations still run (with a larger
+    spread, which the std reports).
+    """
+    r, f = as_numpy(real_features), as_numpy(fake_features)
+    if r.ndim != 2 or f.ndim != 2 or r.shape[1] != f.shape[1]:
+        raise ValueError(f"need (N, D) features of one D, got {r.shape} and {f.shape}")
     m = min(subset_size, len(r), len(f))
     if m < 2:
         raise ValueError("KID needs at least 2 samples in each set")
     rng = np.random.default_rng(seed)
     vals = [
-        _mmd2_unbiased(
+        polynomial_mmd2_unbiased(
             r[rng.choice(len(r), m, replace=False)], f[rng.choice(len(f), m, replace=False)]
         )
         for _ in range(subsets)
