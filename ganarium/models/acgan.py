@@ -1,6 +1,9 @@
 """AC-GAN (Odena et al. 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs"): G is
 conditioned on the class; D predicts real/fake and, from the same features, the class. D
-maximises L_S + L_C, G maximises L_C - L_S (Eq. 2-3), with the non-saturating form of L_S here."""
+maximises L_S + L_C, G maximises L_C - L_S (Eq. 2-3), with the non-saturating form of L_S here.
+
+The class terms are two hooks (``d_class_loss``, ``g_class_loss``) on D's shared features, so
+TAC-GAN and ADC-GAN are this recipe with other hooks."""
 
 from __future__ import annotations
 
@@ -34,25 +37,39 @@ class ACGAN(AdversarialRecipe):
 
     def build(self, info: DataInfo) -> None:
         super().build(info)
-        self.aux = nn.Linear(self.D.feature_dim, info.num_classes)  # the auxiliary classifier head
+        self.aux = nn.Linear(self.D.feature_dim, self.aux_outputs(info.num_classes))
+
+    def aux_outputs(self, k: int) -> int:
+        """Size of the auxiliary classifier head: K classes (ADC-GAN: 2K)."""
+        return k
+
+    def d_heads(self) -> list[nn.Module]:
+        """Heads trained with D (on D's features), besides D itself."""
+        return [self.aux]
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        d_params = [p for m in (self.D, *self.d_heads()) for p in m.parameters()]
         return {
             "G": self.make_optimizer(self.G.parameters(), self.hp.lr_g),
-            "D": self.make_optimizer([*self.D.parameters(), *self.aux.parameters()], self.hp.lr_d),
+            "D": self.make_optimizer(d_params, self.hp.lr_d),
         }
 
-    def _heads(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        h = self.D.features(x)
-        return self.D.head(h).squeeze(1), self.aux(h)
+    # -- the class terms (overridden by TAC-GAN and ADC-GAN) ---------------------------------
+    def d_class_loss(self, h_real: Tensor, h_fake: Tensor, y: Tensor) -> Tensor:
+        """L_C for D: classify real and generated images as their classes."""
+        return F.cross_entropy(self.aux(h_real), y) + F.cross_entropy(self.aux(h_fake), y)
 
+    def g_class_loss(self, h_fake: Tensor, y: Tensor) -> Tensor:
+        """-L_C for G: generated images should be classified as the requested class."""
+        return F.cross_entropy(self.aux(h_fake), y)
+
+    # -- the steps ---------------------------------------------------------------------------
     def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
         fake, y = self.fake_batch(batch)
-        real_out, real_cls = self._heads(batch["image"])
-        fake_out, fake_cls = self._heads(fake.detach())
-        source = self.adv.d(real_out, fake_out)
-        cls = F.cross_entropy(real_cls, y) + F.cross_entropy(fake_cls, y)
-        acc = (real_cls.argmax(1) == y).float().mean()
+        h_real, h_fake = self.D.features(batch["image"]), self.D.features(fake.detach())
+        source = self.adv.d(self.D.head(h_real).squeeze(1), self.D.head(h_fake).squeeze(1))
+        cls = self.d_class_loss(h_real, h_fake, y)
+        acc = (self.aux(h_real)[:, : self.info.num_classes].argmax(1) == y).float().mean()
         return source + self.hp.class_weight * cls, {
             "class_loss": cls.detach(),
             "real_class_acc": acc.detach(),
@@ -60,8 +77,8 @@ class ACGAN(AdversarialRecipe):
 
     def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
         fake, y = self.fake_batch(batch)
-        out, cls = self._heads(fake)
-        class_loss = F.cross_entropy(cls, y)
-        return self.adv.g(out) + self.hp.class_weight * class_loss, {
-            "class_loss": class_loss.detach()
+        h = self.D.features(fake)
+        cls = self.g_class_loss(h, y)
+        return self.adv.g(self.D.head(h).squeeze(1)) + self.hp.class_weight * cls, {
+            "class_loss": cls.detach()
         }
