@@ -1,6 +1,7 @@
 """`shapes`: gray filled triangles on black, after the synthetic set of Lucic et al. 2018 ("Are
 GANs Created Equal?", Sec. 5), where every image's distance to the data manifold can be computed
-because the generating parameters are known: the manifold is {render(v) : v = 3 vertices}.
+because the generating parameters are known: the manifold is {render(v) : v = 3 vertices in
+[LOW, HIGH]^2 spanning at least MIN_AREA}.
 
 Rendering is differentiable (a soft edge half a pixel wide), so the distance of any image to the
 manifold is found by optimising the vertices (see ganarium.metrics.shapes).
@@ -14,7 +15,8 @@ from ganarium.data import DATASETS, DataInfo, TensorDictDataset
 
 GRAY = 0.2  # triangle value in [-1, 1]; background is -1
 EDGE = 0.5  # soft edge width in pixels
-MIN_AREA = 0.06  # in units of the unit square, so no triangle is a sliver
+LOW, HIGH = 0.1, 0.9  # vertices lie in [LOW, HIGH]^2, so triangles are never cut by the border
+MIN_AREA = 0.06  # in units of the unit square, so no triangle is a sliver (or an empty image)
 
 
 def render(vertices: torch.Tensor, size: int) -> torch.Tensor:
@@ -36,13 +38,19 @@ def render(vertices: torch.Tensor, size: int) -> torch.Tensor:
     return img.reshape(-1, 1, size, size)
 
 
+def triangle_area(vertices: torch.Tensor) -> torch.Tensor:
+    """(B, 3, 2) vertices -> (B,) areas in units of the unit square."""
+    d1, d2 = vertices[:, 1] - vertices[:, 0], vertices[:, 2] - vertices[:, 0]
+    return 0.5 * (d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]).abs()
+
+
 def random_vertices(n: int, g: torch.Generator) -> torch.Tensor:
+    """``n`` triangles drawn uniformly from the data's support: vertices uniform in
+    [LOW, HIGH]^2, rejected when the area is below MIN_AREA."""
     out = []
     while sum(len(o) for o in out) < n:
-        v = 0.1 + 0.8 * torch.rand(2 * n, 3, 2, generator=g)
-        d1, d2 = v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]
-        area = 0.5 * (d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]).abs()
-        out.append(v[area >= MIN_AREA])
+        v = LOW + (HIGH - LOW) * torch.rand(2 * n, 3, 2, generator=g)
+        out.append(v[triangle_area(v) >= MIN_AREA])
     return torch.cat(out)[:n]
 
 

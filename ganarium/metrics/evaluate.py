@@ -1,14 +1,19 @@
-"""`ganarium eval`: the metrics of a trained run or of two image folders, printed and saved.
+"""`ganarium eval`: the metrics of a trained run, of generated samples, or of two image folders.
 
-Metric groups: fid, kid, is, pr (precision, recall, f1), dc (density, coverage), modes (toy
-modes, digit classes, stacked-digit modes), exact (shapes: exact precision/recall). Feature
-metrics are labelled with their extractor, e.g. ``fid[digit-classifier]``, so a number from the
-project's own network is never mistaken for Inception FID.
+Metric groups: fid, kid, is, pr (precision, recall, f1), dc (density, coverage), modes (toy 2-D
+modes, digit classes, stacked-digit modes), exact (shapes: exact precision / recall). Feature
+metrics carry their extractor in the key, e.g. ``fid[digit-classifier]``, so a number from the
+project's own network is never mistaken for Inception FID (``fid[inception]``).
+
+This is the top of the metrics package: the CLI and scripts import it; nothing below does.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +21,21 @@ import torch
 from tqdm.auto import tqdm
 
 from ganarium.checkpoint import atomic_write_text
-from ganarium.data import DataInfo, load_dataset
+from ganarium.data import DATASETS, DataInfo, load_dataset
 from ganarium.errors import GanariumError, suggest
-from ganarium.metrics.extractors import Extractor, get_extractor
+from ganarium.metrics.inception import FeatureExtractor, features_and_logits
 
 METRICS = ("fid", "kid", "is", "pr", "dc", "modes", "exact")
-FEATURE_METRICS = {"fid", "kid", "is", "pr", "dc"}
+FEATURE_METRICS = {"fid", "kid", "pr", "dc"}
+NEEDS_EXTRACTOR = FEATURE_METRICS | {"is"}
+BATCH = 500  # images per extractor call (one progress-bar tick)
+SAMPLE_BATCH = 500  # images per generator call
+HELD_OUT_SEED = 7919  # added to a seeded dataset's seed when it has no test split
 
 
 def auto_extractor(info: DataInfo) -> str:
+    """Digit classifier for digits (per channel for stacked digits), raw values for toy 2-D data
+    and shapes, Inception for every other image data."""
     if info.kind == "vector" or info.name == "shapes":
         return "pixels"
     if info.name == "digits":
@@ -34,37 +45,61 @@ def auto_extractor(info: DataInfo) -> str:
     return "inception"
 
 
-def check_metrics(metrics: list[str]) -> list[str]:
+def get_extractor(
+    name: str | FeatureExtractor, inception_weights: str | None = None, device: str = "cpu"
+) -> FeatureExtractor:
+    if not isinstance(name, str):
+        return name
+    if name == "inception":
+        from ganarium.metrics.inception import inception_extractor
+
+        return inception_extractor(inception_weights, device)
+    from ganarium.metrics.extractors import EXTRACTORS
+
+    return EXTRACTORS.get(name)()
+
+
+def check_metrics(metrics: list[str], info: DataInfo | None = None) -> list[str]:
+    """Unknown names and metrics that do not apply to ``info`` fail before any work is done."""
     for m in metrics:
         if m not in METRICS:
             raise GanariumError(
                 f"unknown metric {m!r}.{suggest(m, METRICS)} Known: {', '.join(METRICS)}"
             )
+    if info is None:
+        return metrics
+    if "modes" in metrics and not (
+        (info.kind == "vector" and "modes" in info.extras)
+        or info.name in ("digits", "stacked-digits")
+    ):
+        raise GanariumError(
+            f"metric 'modes' needs toy 2-D data (ring8, grid25), digits or stacked-digits; "
+            f"{info.name!r} has no known modes"
+        )
+    if "exact" in metrics and info.name != "shapes":
+        raise GanariumError(
+            f"metric 'exact' needs the shapes dataset (its manifold is known); not {info.name!r}"
+        )
     return metrics
 
 
-def mode_metrics(fake: torch.Tensor, info: DataInfo) -> dict[str, float]:
-    if info.kind == "vector" and "modes" in info.extras:
-        from ganarium.metrics.toy2d import toy2d_metrics
-
-        return toy2d_metrics(fake, info)
-    if info.name == "digits":
-        from ganarium.metrics.digits import digit_metrics
-
-        m = digit_metrics(fake)
-        return {k: m[k] for k in ("classes_covered", "label_kl", "confidence")}
-    if info.name == "stacked-digits":
-        from ganarium.metrics.stacked import stacked_mode_metrics
-
-        return stacked_mode_metrics(fake)
-    raise GanariumError(
-        f"metric 'modes' needs toy 2-D data, digits or stacked-digits, not {info.name}"
-    )
+def extract(
+    ex: FeatureExtractor, images: torch.Tensor, logits: bool, progress: bool, desc: str
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Features (and logits) of ``images`` in batches, with a progress bar."""
+    feats, outs = [], []
+    for i in tqdm(range(0, len(images), BATCH), desc=desc, disable=not progress, leave=False):
+        f, lg = features_and_logits(ex, images[i : i + BATCH], logits)
+        feats.append(f.detach().cpu())
+        if lg is not None:
+            outs.append(lg.detach().cpu())
+    return torch.cat(feats), (torch.cat(outs) if logits else None)
 
 
-def evaluate_features(
+def feature_metrics(
     real: torch.Tensor, fake: torch.Tensor, metrics: list[str], tag: str
 ) -> dict[str, float]:
+    """FID, KID, precision/recall/F1, density/coverage of two feature sets, keyed ``name[tag]``."""
     from ganarium.metrics.fid import fid_from_features
     from ganarium.metrics.kid import kernel_inception_distance
     from ganarium.metrics.prdc import prdc
@@ -80,70 +115,160 @@ def evaluate_features(
         keys = (["precision", "recall", "f1"] if "pr" in metrics else []) + (
             ["density", "coverage"] if "dc" in metrics else []
         )
-        out.update({f"{k}[{tag}]": m[k] for k in keys})
+        out.update({f"{k}[{tag}]": float(m[k]) for k in keys})
     return out
+
+
+def mode_metrics(fake: torch.Tensor, info: DataInfo) -> dict[str, float]:
+    if info.kind == "vector":
+        from ganarium.metrics.toy2d import toy2d_metrics
+
+        return {k: float(v) for k, v in toy2d_metrics(fake, info).items()}
+    if info.name == "digits":
+        from ganarium.metrics.digits import digit_metrics
+
+        m = digit_metrics(fake)
+        return {k: float(m[k]) for k in ("classes_covered", "label_kl", "confidence")}
+    from ganarium.metrics.stacked import stacked_mode_metrics
+
+    return stacked_mode_metrics(fake)
+
+
+# -- real reference data ---------------------------------------------------------------------
+
+
+def held_out_options(info: DataInfo, options: dict[str, Any] | None, n: int) -> dict[str, Any]:
+    """Data options for a real reference of ``n`` samples: the training options, but the test
+    split where the dataset has one, else a fresh seed; the samples' resolution."""
+    if info.name not in DATASETS:
+        raise GanariumError(
+            f"no real reference is known for data {info.name!r}: pass real images "
+            "(evaluate_samples(real=...), or `ganarium eval --real DIR --fake DIR`)"
+        )
+    params = inspect.signature(DATASETS.get(info.name)).parameters
+    opts = {k: v for k, v in (options or {}).items() if k in params}
+    if info.kind == "image" and "size" in params:
+        opts["size"] = info.resolution
+    if "split" in params:
+        opts["split"] = "test"
+    elif "seed" in params:
+        opts["seed"] = int(opts.get("seed", 0)) + HELD_OUT_SEED
+    if "n" in params:  # synthetic sets: make at least as many as asked for
+        opts["n"] = max(int(opts.get("n", params["n"].default)), n)
+    return opts
+
+
+def reference_images(
+    info: DataInfo, n: int, options: dict[str, Any] | None = None
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Up to ``n`` held-out real samples (a seeded random subset) and the options they came from."""
+    opts = held_out_options(info, options, n)
+    ds = load_dataset(info.name, **opts)
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))[:n]
+    tensors = getattr(ds, "tensors", None)
+    if tensors is not None:
+        return tensors["image"][idx], opts
+    return torch.stack([ds[int(i)]["image"] for i in idx]), opts
+
+
+def reference_features(
+    ex: FeatureExtractor,
+    info: DataInfo,
+    n: int,
+    options: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> tuple[torch.Tensor, int]:
+    """(features of the held-out real reference, its size), from the on-disk cache when present."""
+    from ganarium.metrics.reference import cached_features, extractor_cache_id, reference_key
+
+    opts = held_out_options(info, options, n)
+    n_real = n
+    if "split" in opts:  # a fixed split may hold fewer than n
+        n_real = min(n, len(load_dataset(info.name, **opts)))
+    key = reference_key(
+        info.name,
+        extractor_cache_id(ex),
+        n_real,
+        split=opts.get("split"),
+        resolution=info.resolution or None,
+        options={k: v for k, v in opts.items() if k not in ("split", "size")},
+    )
+    compute = lambda: extract(ex, reference_images(info, n, options)[0], False, progress, "real")[0]  # noqa: E731
+    feats = cached_features(key, compute)
+    return feats, len(feats)
+
+
+# -- entry points ----------------------------------------------------------------------------
 
 
 def evaluate_samples(
     fake: torch.Tensor,
     info: DataInfo,
     metrics: list[str],
+    extractor: str | FeatureExtractor = "auto",
     real: torch.Tensor | None = None,
-    extractor: str = "auto",
     inception_weights: str | None = None,
-    reference_key: dict | None = None,
+    progress: bool = True,
+    *,
+    data_options: dict[str, Any] | None = None,
     device: str = "cpu",
 ) -> dict[str, float]:
-    """Metrics of ``fake`` against ``real`` (or the cached reference named by ``reference_key``)."""
-    check_metrics(metrics)
-    out: dict[str, float] = {"n_fake": float(len(fake))}
-    if FEATURE_METRICS & set(metrics):
-        name = auto_extractor(info) if extractor == "auto" else extractor
-        ex: Extractor = get_extractor(name, inception_weights, device)
-        if real is None:
-            raise GanariumError("feature metrics need real samples to compare with")
-        compute = lambda: ex.features(real)  # noqa: E731
-        if reference_key is not None:
-            from ganarium.metrics.reference import cached_features
+    """Metrics of generated ``fake`` samples (N, ...) in [-1, 1] of data ``info``.
 
-            real_feats = cached_features(
-                {**reference_key, "extractor": ex.name, "n": len(real)}, compute
+    Feature metrics compare with ``real`` when given, else with a held-out real reference of
+    N samples of the same dataset (``data_options``: the training data options), whose features
+    are cached on disk. ``extractor``: a name (``auto``, ``inception``, ``digit-classifier``,
+    ``digit-classifier-x3``, ``pixels``) or any object with the FeatureExtractor interface.
+    """
+    check_metrics(metrics, info)
+    out: dict[str, float] = {"n_fake": float(len(fake))}
+    if NEEDS_EXTRACTOR & set(metrics):
+        name = auto_extractor(info) if extractor == "auto" else extractor
+        ex = get_extractor(name, inception_weights, device)
+        if "is" in metrics and not getattr(ex, "has_logits", False):
+            raise GanariumError(
+                f"metric 'is' needs class logits, which the {ex.name} extractor has not: "
+                "use --extractor inception (or digit-classifier on digits)"
             )
-        else:
-            real_feats = compute()
-        out["n_real"] = float(len(real))
-        out.update(evaluate_features(real_feats, ex.features(fake), metrics, ex.name))
+        f_fake, l_fake = extract(ex, fake, "is" in metrics, progress, "fake")
+        if FEATURE_METRICS & set(metrics):
+            if real is not None:
+                f_real, n_real = extract(ex, real, False, progress, "real")[0], len(real)
+            else:
+                f_real, n_real = reference_features(ex, info, len(fake), data_options, progress)
+            out["n_real"] = float(n_real)
+            out.update(feature_metrics(f_real, f_fake, metrics, ex.name))
         if "is" in metrics:
             from ganarium.metrics.inception_score import inception_score
 
-            out[f"is[{ex.name}]"], out[f"is_std[{ex.name}]"] = inception_score(ex.logits(fake))
+            out[f"is[{ex.name}]"], out[f"is_std[{ex.name}]"] = inception_score(l_fake)
     if "modes" in metrics:
         out.update(mode_metrics(fake, info))
     if "exact" in metrics:
-        if info.name != "shapes":
-            raise GanariumError(f"metric 'exact' needs the shapes dataset, not {info.name}")
         from ganarium.metrics.shapes import exact_precision
 
         out["exact_precision"] = exact_precision(fake)
     return out
 
 
-def real_reference(cfg: Any, n: int) -> tuple[torch.Tensor, dict]:
-    """Up to n real images for a run: the test split when the dataset has one."""
-    from ganarium.runs import data_options
+@torch.no_grad()
+def sample(recipe: Any, n: int, progress: bool = True) -> torch.Tensor:
+    """``n`` samples from a recipe, in batches, on the CPU."""
+    out = []
+    for i in tqdm(range(0, n, SAMPLE_BATCH), desc="sampling", disable=not progress, leave=False):
+        out.append(recipe.generate(min(SAMPLE_BATCH, n - i)).float().cpu())
+    return torch.cat(out)
 
-    opts = data_options(cfg)
-    if "split" in opts:
-        opts["split"] = "test"
-    ds = load_dataset(cfg.data.name, **opts)
-    tensors = getattr(ds, "tensors", None)
-    if tensors is not None:
-        g = torch.Generator().manual_seed(0)
-        idx = torch.randperm(len(ds), generator=g)[:n]
-        x = tensors["image"][idx]
-    else:
-        x = torch.stack([ds[i]["image"] for i in range(min(n, len(ds)))])
-    return x, {"data": cfg.data.name, "options": opts}
+
+def _exact_recall(recipe: Any, device: str) -> float | None:
+    """Exact recall by inverting the run's generator, or None when it has no G(z)."""
+    from ganarium.metrics.shapes import exact_recall
+
+    G = recipe.net_for_sampling("G") if hasattr(recipe, "G") else None
+    if G is None or not hasattr(G, "z_dim"):
+        return None
+    G.eval()
+    return exact_recall(lambda z: G(z.to(device)).float().cpu(), G.z_dim, recipe.info.shape[-1])
 
 
 def evaluate_run(
@@ -155,58 +280,112 @@ def evaluate_run(
     device: str = "cpu",
     progress: bool = True,
 ) -> dict[str, float]:
-    """Sample ``n`` images from a run's latest checkpoint, compute the metrics, save eval.json."""
-    from ganarium.runs import load_recipe
+    """Sample ``n`` images from a run's latest checkpoint, compute ``metrics`` against a held-out
+    real reference of the run's data, write ``eval.json`` into the run (atomically), return it."""
+    from ganarium.runs import data_options, load_recipe
 
     check_metrics(metrics)
     recipe = load_recipe(run_dir, device=device)
-    real, key = real_reference(recipe.config, n) if FEATURE_METRICS & set(metrics) else (None, None)
-    fake = []
-    with torch.no_grad():
-        for i in tqdm(range(0, n, 500), disable=not progress, desc="sampling", leave=False):
-            fake.append(recipe.generate(min(500, n - i)).float().cpu())
+    check_metrics(metrics, recipe.info)
+    fake = sample(recipe, n, progress)
     res = evaluate_samples(
-        torch.cat(fake), recipe.info, metrics, real, extractor, inception_weights, key, device
+        fake,
+        recipe.info,
+        metrics,
+        extractor,
+        None,
+        inception_weights,
+        progress,
+        data_options=data_options(recipe.config),
+        device=device,
     )
-    G = getattr(recipe, "G", None)
-    if "exact" in metrics and G is not None and hasattr(G, "z_dim"):
-        from ganarium.metrics.shapes import exact_recall
-
-        G.eval()
-        res["exact_recall"] = exact_recall(
-            lambda z: G(z.to(device)).cpu(), G.z_dim, recipe.info.shape[-1]
-        )
-    res["step"] = float(recipe.step)
+    if "exact" in metrics:
+        recall = _exact_recall(recipe, device)
+        if recall is None:
+            warnings.warn(
+                "exact recall needs a generator G(z) to invert; only precision given", stacklevel=2
+            )
+        else:
+            res["exact_recall"] = recall
+    res["step"] = float(getattr(recipe, "step", 0))
     atomic_write_text(Path(run_dir) / "eval.json", json.dumps(res, indent=1))
     return res
+
+
+def _folder_channels(files: list[Path]) -> int:
+    """1 when every (sampled) image is grayscale, else 3."""
+    from PIL import Image
+
+    for f in files[:: max(1, len(files) // 16)]:
+        with Image.open(f) as img:
+            if img.mode not in ("1", "L", "I", "I;16", "F"):
+                return 3
+    return 1
 
 
 def evaluate_folders(
     real_dir: str,
     fake_dir: str,
     metrics: list[str],
-    size: int | None = None,
-    extractor: str = "inception",
+    extractor: str | FeatureExtractor = "inception",
     inception_weights: str | None = None,
+    size: int | None = None,
+    channels: int | None = None,
+    cross_check: bool = False,
+    progress: bool = True,
     device: str = "cpu",
 ) -> dict[str, float]:
-    """Compare two folders of images (read at the real folder's first image size, RGB)."""
+    """Compare two folders of images, read at ``size`` (default: the real folder's first image)
+    with ``channels`` (default: 1 when all are grayscale, else 3).
+
+    ``cross_check=True`` adds torch-fidelity's own FID/KID/IS of the same folders with the same
+    Inception (keys ``fid[inception|torch-fidelity]``), for Inception only.
+    """
     from PIL import Image
 
     from ganarium.data.folder import ImageFolderDataset, list_images
 
     check_metrics(metrics)
+    for m in ("modes", "exact"):
+        if m in metrics:
+            raise GanariumError(f"metric {m!r} needs a run of known data, not two image folders")
+    files = list_images(Path(real_dir)) if Path(real_dir).is_dir() else []
     if size is None:
-        files = list_images(Path(real_dir)) if Path(real_dir).is_dir() else []
         size = Image.open(files[0]).size[0] if files else 64
+    if channels is None:
+        channels = _folder_channels(files) if files else 3
     sets = [
-        ImageFolderDataset(d, size=size, channels=3, labelled=False) for d in (real_dir, fake_dir)
+        ImageFolderDataset(d, size=size, channels=channels, labelled=False)
+        for d in (real_dir, fake_dir)
     ]
     real, fake = (torch.stack([ds[i]["image"] for i in range(len(ds))]) for ds in sets)
     info = DataInfo(name="folder", shape=tuple(real.shape[1:]))
-    return evaluate_samples(fake, info, metrics, real, extractor, inception_weights, device=device)
+    res = evaluate_samples(
+        fake, info, metrics, extractor, real, inception_weights, progress, device=device
+    )
+    if cross_check:
+        if extractor != "inception":
+            raise GanariumError("cross_check compares with torch-fidelity's Inception only")
+        from ganarium.metrics.inception import fidelity_metrics
+
+        res.update(
+            fidelity_metrics(
+                real_dir, fake_dir, metrics, weights_path=inception_weights, device=device
+            )
+        )
+    return res
 
 
 def format_table(results: dict[str, float]) -> str:
-    width = max(len(k) for k in results) if results else 0
-    return "\n".join(f"{k:<{width}}  {v:.6g}" for k, v in results.items())
+    """Two aligned columns; counts as integers, other numbers to 6 significant digits."""
+    if not results:
+        return ""
+    width = max(len(k) for k in results)
+
+    def show(k: str, v: float) -> str:
+        is_count = k.startswith("n_") or k in ("step", "modes_covered", "classes_covered")
+        if is_count and math.isfinite(v) and float(v).is_integer():
+            return str(int(v))
+        return f"{v:.6g}"
+
+    return "\n".join(f"{k:<{width}}  {show(k, v)}" for k, v in results.items())
