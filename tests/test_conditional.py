@@ -1,5 +1,9 @@
-"""Conditional recipes (issue 3, first part): label-aware sampling, the no-labels error, and
-conditional batch norm. Their learning checks run in test_learning.py."""
+"""Conditional, information and semi-supervised recipes (issue 3): label-aware sampling, the
+no-labels error, conditional batch norm, minibatch discrimination, historical averaging,
+one-sided label smoothing and IcGAN editing. Their learning checks run
+in test_learning.py, which is parametrised over the whole registry."""
+
+import math
 
 import pytest
 import torch
@@ -107,3 +111,187 @@ def test_resnet_generator_with_conditional_bn_uses_labels():
     g.eval()
     out = g(z, torch.tensor([0, 5]))
     assert out.shape == (2, 1, 16, 16) and not torch.allclose(out[0], out[1])
+
+
+# -- issue 3, second part: shared pieces -------------------------------------------------------
+def test_conditional_dcgan_generator_uses_labels_through_its_norms():
+    from ganarium.data import load_dataset
+    from ganarium.nets.cond_dcgan import CondDCGANGenerator
+
+    info = load_dataset("digits", size=16).info
+    for embed_dim in (0, 6):
+        g = CondDCGANGenerator(info, z_dim=8, width=8, embed_dim=embed_dim)
+        assert g.latent.out_dim == 8  # the label does not enter z
+        with torch.no_grad():
+            for norm in g.norms:
+                norm.bias.weight.normal_()
+        z = torch.randn(1, 8).repeat(4, 1)
+        out = g(z, torch.tensor([0, 5, 0, 5]))
+        assert out.shape == (4, 1, 16, 16)
+        assert not torch.allclose(out[0], out[1]) and torch.allclose(out[0], out[2], atol=1e-5)
+        out.sum().backward()
+        assert g.norms[0].gain.weight.grad is not None
+    with pytest.raises(ValueError, match="pass labels"):
+        g(z)
+
+
+def test_minibatch_discrimination_shape_and_batch_dependence():
+    from ganarium.nn.minibatch import MinibatchDiscrimination
+
+    mbd = MinibatchDiscrimination(10, num_kernels=5, kernel_dim=3)
+    f = torch.randn(7, 10, requires_grad=True)
+    out = mbd(f)
+    assert out.shape == (7, 15) == (7, mbd.out_features)
+    assert torch.equal(out[:, :10], f)
+    # a sample's statistics depend on the rest of its batch; alone it compares with nobody
+    assert torch.allclose(mbd(f[:1])[:, 10:], torch.zeros(1, 5))
+    assert not torch.allclose(mbd(f[:3])[0], out[0])
+    out.sum().backward()
+    assert mbd.T.grad.abs().sum() > 0 and f.grad is not None
+
+
+def test_historical_average_penalises_distance_from_the_running_mean():
+    from torch import nn
+
+    from ganarium.improved import HistoricalAverage
+
+    lin = nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        lin.weight.fill_(1.0)
+    ha = HistoricalAverage(lin.parameters())
+    assert float(ha.penalty().detach()) == 0.0
+    with torch.no_grad():
+        lin.weight.fill_(3.0)
+    ha.update()  # average of 1 and 3 = 2
+    assert torch.allclose(ha.average[0], torch.full((1, 2), 2.0))
+    assert float(ha.penalty().detach()) == pytest.approx(2.0)  # (3-2)^2 * 2 weights
+    ha.penalty().backward()
+    assert torch.allclose(lin.weight.grad, torch.full((1, 2), 2.0))
+
+
+def test_one_sided_label_smoothing_targets():
+    import torch.nn.functional as F
+
+    from ganarium.improved import one_sided_smoothed_d_loss, smoothed_real_target
+    from ganarium.losses import minimax_d
+
+    assert smoothed_real_target(0.1) == pytest.approx(0.9)
+    with pytest.raises(ValueError):
+        smoothed_real_target(1.0)
+    real, fake = torch.randn(5), torch.randn(5)
+    assert torch.allclose(one_sided_smoothed_d_loss(real, fake, 0.0), minimax_d(real, fake))
+    want = F.binary_cross_entropy_with_logits(real, torch.full((5,), 0.9)) + F.softplus(fake).mean()
+    assert torch.allclose(one_sided_smoothed_d_loss(real, fake, 0.1), want)
+    # only reals are smoothed: the optimum logit for a real is log(0.9/0.1), not +inf
+    logit = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([logit], lr=1.0)
+    for _ in range(500):
+        opt.zero_grad()
+        one_sided_smoothed_d_loss(logit, torch.full((1,), -20.0), 0.1).backward()
+        opt.step()
+    assert float(logit.detach()) == pytest.approx(math.log(9), abs=1e-2)
+
+
+def test_label_memory_keeps_labelled_examples_only():
+    from ganarium.models._labelled import LabelMemory
+
+    mem = LabelMemory(capacity=4)
+    assert mem.sample(3) is None
+    mem.add(torch.arange(6.0)[:, None], torch.tensor([-1, 1, -1, 3, -1, -1]))
+    x, y = mem.sample(50)
+    assert set(y.tolist()) == {1, 3} and torch.equal(x[:, 0].long(), y)
+    mem.add(torch.arange(10.0, 16.0)[:, None], torch.tensor([0, 1, 2, 3, 4, 5]))  # wraps
+    assert (mem.y >= 0).all() and len(mem.y) == 4
+
+
+# -- recipes -------------------------------------------------------------------------------
+def _tiny(name: str, tmp_path, *extra: str):
+    from ganarium.checks import learning_check
+
+    check = learning_check(name)
+    items = [f"data.{k}={v}" for k, v in check.data_options.items()]
+    items += ["model.g_width=8", "model.d_width=8", "model.z_dim=8", *extra]
+    run = tmp_path / name
+    trainer = start_run(
+        name, "digits", items + FAST[:4] + ["train.batch_size=16"], run_dir=str(run)
+    )
+    trainer.fit()
+    return trainer.recipe, run
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["cgan-projection", "acgan", "tacgan", "adcgan", "ssgan", "icgan"],
+)
+def test_labelled_recipes_refuse_unlabelled_data(name, tmp_path):
+    with pytest.raises(DataError, match="needs labelled data"):
+        start_run(name, "ring8", ["train.steps=1"], run_dir=str(tmp_path / "r"))
+
+
+def test_icgan_edit_and_reconstruct_shapes(tmp_path):
+    recipe, run = _tiny("icgan", tmp_path)
+    x = torch.rand(1, 1, 16, 16) * 2 - 1
+    edited = recipe.edit(x, 7)
+    assert edited.shape == (1, 1, 16, 16) and edited.abs().max() <= 1
+    assert recipe.reconstruct(torch.rand(3, 1, 16, 16)).shape == (3, 1, 16, 16)
+    from torchvision.utils import save_image
+
+    save_image(x * 0.5 + 0.5, tmp_path / "in.png")
+    out = tmp_path / "edited.png"
+    assert (
+        main(
+            [
+                "edit",
+                str(run),
+                "--image",
+                str(tmp_path / "in.png"),
+                "--label",
+                "7",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert out.exists()
+
+
+@pytest.mark.parametrize("name", ["ssgan"])
+def test_semi_supervised_recipes_train_with_few_labels(name, tmp_path):
+    recipe, _ = _tiny(name, tmp_path)
+    assert (recipe.memory.y >= 0).sum() > 0  # labelled examples were collected
+    logits = recipe.classifier()(torch.rand(5, 1, 16, 16))
+    assert logits.shape == (5, 10)
+    fresh = recipe.make_classifier()
+    assert sum(p.numel() for p in fresh.parameters()) == sum(
+        p.numel() for p in recipe.classifier().parameters()
+    )
+
+
+def test_ssgan_improved_techniques_switch_on(tmp_path):
+    recipe, _ = _tiny(
+        "ssgan",
+        tmp_path,
+        "model.minibatch_kernels=4",
+        "model.historical_weight=0.01",
+        "model.label_smoothing=0.1",
+        "model.feature_matching=false",
+    )
+    assert recipe.history and recipe.history["D"].count > 1
+    assert recipe.classifier()(torch.rand(3, 1, 16, 16)).shape == (3, 10)
+
+
+def test_conditional_checks_reject_collapsed_and_accept_good_measures():
+    from ganarium.checks import CHECK_KINDS
+    from ganarium.checks.conditional import cluster_purity
+
+    assert cluster_purity(torch.tensor([0, 0, 1, 1]), torch.tensor([3, 3, 3, 5])) == 0.75
+    judge = CHECK_KINDS.get("infogan-purity").judge
+    before = {"purity": 1.0, "domain_fid": 400.0, "classes_covered": 1.0}
+    bars = {"purity": 0.6, "fid_ratio": 0.5, "classes_covered": 9}
+    assert judge(before, before, bars)  # a collapsed model is pure but fails FID and coverage
+    good = {"purity": 0.7, "domain_fid": 50.0, "classes_covered": 10.0}
+    assert not judge(before, good, bars)
+    semi = CHECK_KINDS.get("semi-supervised").judge
+    assert semi({}, {"accuracy": 0.80, "baseline": 0.70}, {"margin": 0.05}) == []
+    assert semi({}, {"accuracy": 0.74, "baseline": 0.70}, {"margin": 0.05})
