@@ -1,0 +1,84 @@
+"""EBGAN (Zhao et al. 2017, "Energy-based Generative Adversarial Network"): the discriminator
+is an auto-encoder whose reconstruction error is an energy, trained with the margin loss
+L_D = D(x) + [m - D(G(z))]^+ and L_G = D(G(z)) (Eq. 1-2), plus the repelling regularizer
+("pull-away term", Eq. 6) on the encoder's codes of a fake batch, which keeps G from collapsing
+to a few low-energy points. The generator is DCGAN's."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ganarium.data import DataInfo
+from ganarium.losses import LOSSES
+from ganarium.models import LearningCheck, StepOutput, register
+from ganarium.models.adversarial import AdversarialRecipe
+from ganarium.models.dcgan import DIGITS_CHECK
+from ganarium.nets import NETS
+from ganarium.nets.autoencoder import AutoencoderCritic
+
+
+def pull_away_term(codes: Tensor) -> Tensor:
+    """f_PT(S) = 1 / (N (N - 1)) sum_{i != j} (s_i^T s_j / (||s_i|| ||s_j||))^2 (Eq. 6) on
+    codes (N, F): the mean squared cosine similarity between distinct samples."""
+    n = codes.shape[0]
+    s = torch.nn.functional.normalize(codes.flatten(1), dim=1)
+    cos2 = (s @ s.t()).pow(2)
+    return (cos2.sum() - cos2.diagonal().sum()) / (n * (n - 1))
+
+
+@register(
+    "ebgan",
+    paper="Energy-based Generative Adversarial Network",
+    year=2017,
+    family="loss",
+    data=("unconditional", "labelled"),
+    check=LearningCheck(
+        **{**DIGITS_CHECK, "model": dict(g_width=32, d_width=32, z_dim=32, lr_g=1e-3, lr_d=1e-3)},
+        reason="lr 1e-3 for both players: at DCGAN's 2e-4 the 600-step check covers only 6-7 "
+        "classes (a pull-away weight of 0.5 instead of 0.1 also passes: FID 67, 10 classes)",
+    ),
+)
+class EBGAN(AdversarialRecipe):
+    defaults = {
+        **AdversarialRecipe.defaults,
+        "net": "dcgan",
+        "d_norm": "batch",
+        "code_dim": 32,
+        "margin": 1.0,
+        "pt_weight": 0.1,
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+        "loss": "energy",
+    }
+
+    def build(self, info: DataInfo) -> None:
+        ninfo = self.net_info(info)
+        g_kw = dict(z_dim=self.hp.z_dim, norm=self.hp.g_norm, cond=self.hp.g_cond)
+        if self.hp.g_width is not None:
+            g_kw["width"] = self.hp.g_width
+        self.G = NETS.get(self.net_family_name(info)).generator(ninfo, **g_kw)
+        self.D = AutoencoderCritic(
+            ninfo,
+            width=self.hp.d_width or 64,
+            norm=self.hp.d_norm,
+            code_dim=self.hp.code_dim,
+            energy="mse",
+            act="lrelu",
+        )
+        self.adv = LOSSES.get(self.hp.loss)
+
+    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+        fake, _ = self.fake_batch(batch)
+        e_real, e_fake = self.D(batch["image"]), self.D(fake.detach())
+        loss = self.adv.d(e_real, e_fake, margin=self.hp.margin)
+        return loss, {"energy_real": e_real.detach().mean(), "energy_fake": e_fake.detach().mean()}
+
+    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+        fake, _ = self.fake_batch(batch)
+        recon, code = self.D.reconstruct(fake)
+        loss = self.adv.g(self.D.energy(fake, recon))
+        if self.hp.pt_weight > 0:
+            pt = pull_away_term(code)
+            return loss + self.hp.pt_weight * pt, {"pull_away": pt.detach()}
+        return loss, {}
