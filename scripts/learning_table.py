@@ -54,7 +54,7 @@ def render_table(results: dict[str, dict]) -> str:
         check = meta["check"]
         bars = CHECK_KINDS.get(check.kind).describe(dict(check.bars)) if check else "none"
         if check and check.reason:
-            bars += f" — looser bar: {check.reason}"
+            bars += f" — note: {check.reason}"
         where = f"{check.data} {check.data_options.get('size', '')}".strip() if check else ""
         if r is None:
             lines.append(
