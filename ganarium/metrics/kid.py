@@ -35,8 +35,9 @@ def kernel_inception_distance(
 ) -> tuple[float, float]:
     """(mean, std) of the unbiased MMD^2 over ``subsets`` random subsets of both feature sets.
 
-    The subset size is clipped to the smaller set, so small evaluations still run (with a larger
-    spread, which the std reports).
+    The subset size is clipped to the smaller set, so small evaluations still run. When both sets
+    are no larger than ``subset_size`` every subset is the whole set and the std is 0 (as in
+    torch-fidelity): evaluate with more samples than ``subset_size`` for a meaningful spread.
     """
     r, f = as_numpy(real_features), as_numpy(fake_features)
     if r.ndim != 2 or f.ndim != 2 or r.shape[1] != f.shape[1]:
