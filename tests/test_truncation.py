@@ -4,36 +4,16 @@ test_learning.py with every other registered recipe."""
 
 import torch
 
-from ganarium.checks import learning_check
-from ganarium.data import dataset_info, load_dataset
+from ganarium.checks import check_trainer
 from ganarium.metrics.digits import digit_metrics
-from ganarium.models import RECIPES
-from ganarium.train import TrainConfig, Trainer
-
-
-def _train(name: str, steps: int):
-    check = learning_check(name)
-    dataset = load_dataset(check.data, **check.data_options)
-    torch.manual_seed(0)
-    recipe = RECIPES.get(name)(dataset_info(dataset), **check.model)
-    cfg = TrainConfig(
-        steps=steps,
-        device="cpu",
-        progress=False,
-        tensorboard=False,
-        log_every=max(1, steps // 4),
-        sample_every=0,
-        checkpoint_every=0,
-        **check.train,
-    )
-    history = Trainer(recipe, dataset, cfg).fit()
-    return recipe, history
 
 
 def test_biggan_truncation_lowers_variance_and_raises_confidence():
     # 400 steps of the tiny BigGAN of the learning check; measured: within-class spread 0.053
     # (no truncation) -> 0.006 (threshold 0.5), classifier confidence 0.600 -> 0.633
-    recipe, _ = _train("biggan", 400)
+    trainer = check_trainer("biggan", steps=400)[0]
+    trainer.fit()
+    recipe = trainer.recipe
     torch.manual_seed(0)
     n = 1000
     labels = torch.arange(n) % 10

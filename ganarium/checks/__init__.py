@@ -75,33 +75,38 @@ def measure_seeded(
         return kind.measure(recipe, info, check)
 
 
-def run_check(
+def check_trainer(
     recipe: str, seed: int = 0, steps: int | None = None, model: dict[str, Any] | None = None
-) -> CheckResult:
-    """Train ``recipe`` as its LearningCheck says (CPU, no run directory) and judge it.
-    ``steps`` and ``model`` (hyper-parameter overrides) are for experiments, not for tests."""
+) -> tuple[Trainer, LearningCheck, DataInfo]:
+    """A Trainer for ``recipe`` set up as its LearningCheck says (data, model overrides, batch,
+    CPU, no run directory), not yet run; ``steps`` and ``model`` override the check's."""
     check = learning_check(recipe)
-    kind = CHECK_KINDS.get(check.kind)
     dataset = load_dataset(check.data, **check.data_options)
     info = dataset_info(dataset)
     torch.manual_seed(seed)
     net = RECIPES.get(recipe)(info, **{**check.model, **(model or {})})
     n_steps = steps if steps is not None else check.steps
     train = dict(
-        dict(
-            steps=n_steps,
-            seed=seed,
-            device="cpu",
-            progress=False,
-            tensorboard=False,
-            log_every=max(1, n_steps // 10),
-            sample_every=0,
-            checkpoint_every=0,
-        ),
-        **check.train,
+        seed=seed,
+        device="cpu",
+        progress=False,
+        tensorboard=False,
+        log_every=max(1, n_steps // 10),
+        sample_every=0,
+        checkpoint_every=0,
     )
-    train["steps"] = n_steps
-    trainer = Trainer(net, dataset, TrainConfig(**train))
+    train.update(check.train, steps=n_steps)
+    return Trainer(net, dataset, TrainConfig(**train)), check, info
+
+
+def run_check(
+    recipe: str, seed: int = 0, steps: int | None = None, model: dict[str, Any] | None = None
+) -> CheckResult:
+    """Train ``recipe`` as its LearningCheck says (CPU, no run directory) and judge it.
+    ``steps`` and ``model`` (hyper-parameter overrides) are for experiments, not for tests."""
+    trainer, check, info = check_trainer(recipe, seed, steps, model)
+    kind = CHECK_KINDS.get(check.kind)
+    net = trainer.recipe
     t0 = time.perf_counter()
     before = measure_seeded(kind, net, info, check, seed)
     trainer.fit()
@@ -110,7 +115,7 @@ def run_check(
         recipe,
         check.kind,
         check.data,
-        n_steps,
+        trainer.cfg.steps,
         before,
         after,
         dict(check.bars),
