@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 from omegaconf import DictConfig, OmegaConf
+from tqdm.auto import tqdm
 
 from ganarium.checkpoint import atomic_write_text, load_checkpoint
 from ganarium.config import build_config, to_dict
@@ -139,9 +140,14 @@ def load_recipe(
 
 
 @torch.no_grad()
-def generate_batched(recipe: Recipe, n: int, batch_size: int = 500, **kwargs: Any) -> torch.Tensor:
+@torch.no_grad()
+def generate_batched(
+    recipe: Recipe, n: int, batch_size: int = 500, progress: bool = False, **kwargs: Any
+) -> torch.Tensor:
+    """``n`` samples on the CPU, ``batch_size`` per ``recipe.generate`` call; tensor keyword
+    arguments (labels, z) are sliced per batch, others passed as they are."""
     out = []
-    for i in range(0, n, batch_size):
+    for i in tqdm(range(0, n, batch_size), desc="sampling", disable=not progress, leave=False):
         m = min(batch_size, n - i)
         kw = {k: (v[i : i + m] if isinstance(v, torch.Tensor) else v) for k, v in kwargs.items()}
         out.append(recipe.generate(m, **kw).float().cpu())

@@ -29,7 +29,6 @@ METRICS = ("fid", "kid", "is", "pr", "dc", "modes", "exact")
 FEATURE_METRICS = {"fid", "kid", "pr", "dc"}
 NEEDS_EXTRACTOR = FEATURE_METRICS | {"is"}
 BATCH = 500  # images per extractor call (one progress-bar tick)
-SAMPLE_BATCH = 500  # images per generator call
 HELD_OUT_SEED = 7919  # added to a seeded dataset's seed when it has no test split
 
 
@@ -251,15 +250,6 @@ def evaluate_samples(
     return out
 
 
-@torch.no_grad()
-def sample(recipe: Any, n: int, progress: bool = True) -> torch.Tensor:
-    """``n`` samples from a recipe, in batches, on the CPU."""
-    out = []
-    for i in tqdm(range(0, n, SAMPLE_BATCH), desc="sampling", disable=not progress, leave=False):
-        out.append(recipe.generate(min(SAMPLE_BATCH, n - i)).float().cpu())
-    return torch.cat(out)
-
-
 def _exact_recall(recipe: Any, device: str) -> float | None:
     """Exact recall by inverting the run's generator, or None when it has no G(z)."""
     from ganarium.metrics.shapes import exact_recall
@@ -282,12 +272,12 @@ def evaluate_run(
 ) -> dict[str, float]:
     """Sample ``n`` images from a run's latest checkpoint, compute ``metrics`` against a held-out
     real reference of the run's data, write ``eval.json`` into the run (atomically), return it."""
-    from ganarium.runs import data_options, load_recipe
+    from ganarium.runs import data_options, generate_batched, load_recipe
 
     check_metrics(metrics)
     recipe = load_recipe(run_dir, device=device)
     check_metrics(metrics, recipe.info)
-    fake = sample(recipe, n, progress)
+    fake = generate_batched(recipe, n, progress=progress)
     res = evaluate_samples(
         fake,
         recipe.info,
