@@ -14,18 +14,10 @@ import torch
 import torch.nn.functional as F
 
 from ganarium.checks import CHECK_KINDS, CheckKind
-from ganarium.checks.core import N_DIGITS, _digits_describe, _digits_judge
+from ganarium.checks.core import N_DIGITS, _digits_describe, _digits_judge, digit_scores
 from ganarium.data import DataInfo, load_dataset
 from ganarium.models import LearningCheck, Recipe
 from ganarium.runs import generate_batched
-
-
-def _fid_and_classes(x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
-    from ganarium.metrics.digits import digit_metrics
-
-    m = digit_metrics(x, labels)
-    keys = ["domain_fid", "classes_covered"] + (["class_accuracy"] if labels is not None else [])
-    return {k: float(m[k]) for k in keys}
 
 
 # -- InfoGAN: categorical-code cluster purity ------------------------------------------------
@@ -44,7 +36,7 @@ def _purity_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dic
     codes = torch.arange(N_DIGITS) % k
     x = generate_batched(recipe, N_DIGITS, labels=codes)
     predicted = classify(x)[1].argmax(1)
-    return {"purity": cluster_purity(codes, predicted), **_fid_and_classes(x)}
+    return {"purity": cluster_purity(codes, predicted), **digit_scores(x)}
 
 
 def _purity_judge(before, after, bars) -> list[str]:
@@ -152,7 +144,7 @@ def _icgan_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict
         )
     labels = torch.arange(N_DIGITS) % info.num_classes
     return {
-        **_fid_and_classes(generate_batched(recipe, N_DIGITS, labels=labels), labels),
+        **digit_scores(generate_batched(recipe, N_DIGITS, labels=labels), labels),
         "label_kept": float((classify(rec)[1].argmax(1) == read).float().mean()),
         "edit_accuracy": float((classify(edited)[1].argmax(1) == new).float().mean()),
     }

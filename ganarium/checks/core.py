@@ -42,18 +42,24 @@ CHECK_KINDS.add(
 )
 
 
-def _digits_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
+def digit_scores(x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
+    """Domain FID and classes covered of digit samples, plus the requested-class accuracy when
+    the ``labels`` they were generated for are given."""
     from ganarium.metrics.digits import digit_metrics
 
+    m = digit_metrics(x, labels)
+    keys = ["domain_fid", "classes_covered"] + (["class_accuracy"] if labels is not None else [])
+    return {k: float(m[k]) for k in keys}
+
+
+def _digits_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
     labels = None
     if getattr(recipe.hp, "conditional", False) or recipe.requires_labels:
         labels = torch.arange(N_DIGITS) % info.num_classes
         x = generate_batched(recipe, N_DIGITS, labels=labels)
     else:
         x = generate_batched(recipe, N_DIGITS)
-    m = digit_metrics(x, labels)
-    keys = ["domain_fid", "classes_covered"] + (["class_accuracy"] if labels is not None else [])
-    return {k: float(m[k]) for k in keys}
+    return digit_scores(x, labels)
 
 
 def _digits_judge(before, after, bars) -> list[str]:
