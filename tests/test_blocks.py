@@ -18,7 +18,7 @@ from ganarium.nets.sagan import SAGANDiscriminator, SAGANGenerator
 from ganarium.nets.selfmod import SelfModGenerator
 from ganarium.nets.unet_d import UNetDiscriminator
 from ganarium.nn.attention import SelfAttention
-from ganarium.nn.cond_bn import ConditionalBatchNorm2d
+from ganarium.nn.cond_bn import ClassNormCondition, ConditionalBatchNorm2d
 from ganarium.nn.norms import largest_singular_value, sn
 from ganarium.nn.resblocks import ResBlockDown, ResBlockUp
 from ganarium.nn.self_mod import SelfModulatedBatchNorm2d
@@ -93,6 +93,23 @@ def test_conditional_bn_with_a_vector_in_a_resblock():
     y.pow(2).sum().backward()
     assert x.grad is not None
     _all_params_get_grad(block)
+
+
+def test_class_norm_condition_shared_embedding_and_tables():
+    shared, tables = ClassNormCondition(4, embed_dim=6), ClassNormCondition(4, embed_dim=0)
+    y = torch.tensor([0, 1, 2, 3])
+    assert shared(y).shape == (4, 6) and torch.equal(tables(y), y)
+    x = torch.randn(4, 3, 5, 5)
+    for cond in (shared, tables):
+        norm = cond.norm(3)
+        norm.gain.weight.data.normal_()  # a trained layer: the label now changes the output
+        out = norm(x, cond(y))
+        assert out.shape == x.shape
+        assert not torch.allclose(out, norm(x, cond(y.flip(0))))  # the label changes the output
+        out.square().sum().backward()
+        _all_params_get_grad(nn.ModuleList([cond, norm]))
+    with pytest.raises(ValueError, match="num_classes"):
+        ClassNormCondition(0)
 
 
 # -- spectral norm ---------------------------------------------------------------------------

@@ -221,7 +221,7 @@ def _tiny(name: str, tmp_path, *extra: str):
 
 @pytest.mark.parametrize(
     "name",
-    ["cgan-projection", "acgan", "tacgan", "adcgan", "ssgan", "icgan"],
+    ["cgan-projection", "acgan", "tacgan", "adcgan", "ssgan", "icgan", "sagan-conditional"],
 )
 def test_labelled_recipes_refuse_unlabelled_data(name, tmp_path):
     with pytest.raises(DataError, match="needs labelled data"):

@@ -12,7 +12,7 @@ from torch import nn
 from ganarium.data import DataInfo
 from ganarium.nets import NETS, Generator, NetFamily, check_image, upsampling_plan
 from ganarium.nets.dcgan import DCGANDiscriminator
-from ganarium.nn.cond_bn import ConditionalBatchNorm2d
+from ganarium.nn.cond_bn import ClassNormCondition
 from ganarium.nn.conditioning import LatentMode
 from ganarium.nn.norms import apply_norm, check_norm, feature_norm
 
@@ -23,11 +23,8 @@ class CondDCGANGenerator(Generator):
     cond='cbn' (default) puts the label into every norm layer and not into z; 'concat' or
     'hadamard' fuse it with z as in the plain DCGAN generator, with unconditional norms.
 
-    ``embed_dim`` > 0 feeds the norms a shared learned label embedding through linear layers
-    (as BigGAN does, Brock et al. 2019); 0 gives each norm its own per-class gain/bias tables.
-    Why shared by default: the tables start at zero and Adam moves each entry by about lr per
-    step, so per-class tables learn the label in tens of thousands of steps, while a linear map
-    of a random embedding sums many such steps and learns it in hundreds.
+    ``embed_dim`` > 0 feeds the norms a shared learned label embedding, 0 per-class tables
+    (see ``ClassNormCondition`` for why shared is the default).
     """
 
     def __init__(
@@ -45,16 +42,10 @@ class CondDCGANGenerator(Generator):
         r0, k = upsampling_plan(info.resolution)
         norm = "none" if norm == "spectral" else check_norm(norm)
 
-        self.class_embed = (
-            nn.Embedding(info.num_classes, embed_dim) if self.cbn and embed_dim > 0 else None
-        )
+        self.label_cond = ClassNormCondition(info.num_classes, embed_dim) if self.cbn else None
 
         def make_norm(c: int) -> nn.Module:
-            if self.cbn and embed_dim > 0:
-                return ConditionalBatchNorm2d(c, cond_dim=embed_dim)
-            if self.cbn:
-                return ConditionalBatchNorm2d(c, num_classes=info.num_classes)
-            return feature_norm(norm, c)
+            return self.label_cond.norm(c) if self.label_cond else feature_norm(norm, c)
 
         c = width * 2 ** (k - 1)
         self.convs = nn.ModuleList([nn.ConvTranspose2d(self.latent.out_dim, c, r0, 1, 0)])
@@ -69,9 +60,9 @@ class CondDCGANGenerator(Generator):
         if self.cbn and y is None:
             raise ValueError("this generator is conditional: pass labels y")
         h = self.latent(z, y)[:, :, None, None]
-        cond = self.class_embed(y) if self.class_embed is not None else y
+        cond = self.label_cond(y) if self.label_cond is not None else None
         for conv, norm in zip(self.convs, self.norms):
-            h = torch.relu(apply_norm(norm, conv(h), cond if self.cbn else None))
+            h = torch.relu(apply_norm(norm, conv(h), cond))
         return torch.tanh(self.out(h))
 
 

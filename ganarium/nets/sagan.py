@@ -17,7 +17,7 @@ from torch import nn
 from ganarium.data import DataInfo
 from ganarium.nets import NETS, Discriminator, Generator, NetFamily, check_image, upsampling_plan
 from ganarium.nn.attention import SelfAttention
-from ganarium.nn.cond_bn import ConditionalBatchNorm2d
+from ganarium.nn.cond_bn import ClassNormCondition
 from ganarium.nn.conditioning import LatentMode
 from ganarium.nn.norms import apply_norm, check_norm, feature_norm, sn
 
@@ -38,8 +38,9 @@ class SumPool(nn.Module):
 class SAGANGenerator(Generator):
     """z (B, z_dim) [, y (B,)] -> (B, C, R, R) in [-1, 1].
 
-    cond='cbn' conditions every batch norm on the label (the paper's conditional BN); other modes
-    fuse the label with z as in CGAN.
+    cond='cbn' conditions every batch norm on the label (the paper's conditional BN), through a
+    shared label embedding of ``embed_dim`` (0: per-class tables, see ``ClassNormCondition``);
+    other modes fuse the label with z as in CGAN.
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class SAGANGenerator(Generator):
         cond: LatentMode | Literal["cbn"] = "cbn",
         spectral: bool = True,
         attn_res: int | None = None,
+        embed_dim: int = 64,
     ) -> None:
         check_image(info, "sagan")
         self.cbn = cond == "cbn" and info.num_classes > 0
@@ -59,10 +61,10 @@ class SAGANGenerator(Generator):
         r0, k = upsampling_plan(info.resolution)
         attn_at = attention_resolution(info.resolution, attn_res)
 
+        self.label_cond = ClassNormCondition(info.num_classes, embed_dim) if self.cbn else None
+
         def make_norm(c: int) -> nn.Module:
-            if self.cbn:
-                return ConditionalBatchNorm2d(c, num_classes=info.num_classes)
-            return feature_norm(norm, c)
+            return self.label_cond.norm(c) if self.label_cond else feature_norm(norm, c)
 
         c = width * 2 ** (k - 1)
         self.stem = sn(nn.ConvTranspose2d(self.latent.out_dim, c, r0), spectral)
@@ -78,7 +80,9 @@ class SAGANGenerator(Generator):
         self.out = sn(nn.ConvTranspose2d(c, info.channels, 4, 2, 1), spectral)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        cond = y if self.cbn else None
+        if self.cbn and y is None:
+            raise ValueError("this generator is conditional: pass labels y")
+        cond = self.label_cond(y) if self.label_cond is not None else None
         h = self.stem(self.latent(z, None if self.cbn else y)[:, :, None, None])
         h = F.relu(apply_norm(self.stem_norm, h, cond))
         for i, (up, norm) in enumerate(zip(self.ups, self.norms)):

@@ -37,3 +37,30 @@ class ConditionalBatchNorm2d(nn.Module):
         gamma = 1 + self.gain(cond)
         beta = self.bias(cond)
         return self.bn(x) * gamma[:, :, None, None] + beta[:, :, None, None]
+
+
+class ClassNormCondition(nn.Module):
+    """Labels (B,) -> the condition a generator's ``ConditionalBatchNorm2d`` layers read, and a
+    factory for those layers.
+
+    ``embed_dim`` > 0 feeds every norm one shared learned label embedding through its own
+    linear maps (as BigGAN does, Brock et al. 2019); 0 gives each norm its own per-class gain
+    and bias tables. Why shared by default: the tables start at zero and Adam moves each entry by
+    about lr per step, so per-class tables learn the label in tens of thousands of steps, while a
+    linear map of a random embedding sums many such steps and learns it in hundreds.
+    """
+
+    def __init__(self, num_classes: int, embed_dim: int = 64) -> None:
+        super().__init__()
+        if num_classes < 1:
+            raise ValueError("ClassNormCondition needs num_classes >= 1")
+        self.num_classes, self.embed_dim = num_classes, embed_dim
+        self.embed = nn.Embedding(num_classes, embed_dim) if embed_dim > 0 else None
+
+    def norm(self, channels: int) -> ConditionalBatchNorm2d:
+        if self.embed_dim > 0:
+            return ConditionalBatchNorm2d(channels, cond_dim=self.embed_dim)
+        return ConditionalBatchNorm2d(channels, num_classes=self.num_classes)
+
+    def forward(self, y: Tensor) -> Tensor:
+        return self.embed(y) if self.embed is not None else y
