@@ -1,0 +1,220 @@
+"""InfoGAN (Chen et al. 2016, "InfoGAN: Interpretable Representation Learning by Information
+Maximizing Generative Adversarial Nets"). G reads noise z plus latent codes c (one categorical,
+some uniform continuous); a head Q on D's shared body recovers c from G(z, c), and both players
+add lambda * L_I, the variational lower bound of I(c; G(z, c)) (Eq. 5-6):
+
+    min_{G,Q} max_D V(D, G) - lambda L_I(G, Q),  L_I = E log Q(c | G(z, c)) + H(c).
+
+Q is a softmax over the categorical code and a factored Gaussian (mean, log-std) over each
+continuous code. No labels are used: the categorical code finds the classes by itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
+from ganarium.losses import LOSSES
+from ganarium.models import LearningCheck, Phase, StepOutput, register
+from ganarium.models.adversarial import AdversarialRecipe
+from ganarium.models.dcgan import DIGITS_CHECK
+from ganarium.nets import NETS
+
+
+class CodedGenerator(nn.Module):
+    """Wraps a generator so it reads (noise z, categorical code, continuous codes).
+
+    ``z_dim`` is the noise size alone, so samplers and the Trainer's fixed grid noise see noise;
+    codes are drawn by ``sample_codes``. (B, z_dim), (B,), (B, n_cont) -> images.
+    """
+
+    def __init__(
+        self,
+        base: nn.Module,
+        noise_dim: int,
+        n_categories: int,
+        n_continuous: int,
+        categorical_as_label: bool = False,
+        code_scale: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.base, self.code_scale = base, code_scale
+        self.z_dim, self.n_categories, self.n_continuous = noise_dim, n_categories, n_continuous
+        self.categorical_as_label = categorical_as_label
+
+    def sample_z(self, n: int, device: torch.device | str) -> Tensor:
+        return torch.randn(n, self.z_dim, device=device)
+
+    def sample_codes(self, n: int, device: torch.device | str) -> tuple[Tensor, Tensor]:
+        cat = torch.randint(0, self.n_categories, (n,), device=device)
+        cont = torch.rand(n, self.n_continuous, device=device) * 2 - 1  # U(-1, 1), as in Sec. 6
+        return cat, cont
+
+    def forward(self, z: Tensor, cat: Tensor, cont: Tensor) -> Tensor:
+        if self.categorical_as_label:  # the base generator conditions on it like on a class
+            return self.base(torch.cat([z, cont], 1), cat)
+        one_hot = F.one_hot(cat, self.n_categories).to(z.dtype) * self.code_scale
+        code = torch.cat([one_hot, cont], 1)
+        return self.base(torch.cat([z, code], 1))
+
+
+@register(
+    "infogan",
+    paper="InfoGAN: Interpretable Representation Learning by Information Maximizing GANs",
+    year=2016,
+    family="information",
+    data=("unconditional", "labelled"),
+    check=LearningCheck(
+        **{
+            **DIGITS_CHECK,
+            "kind": "infogan-purity",
+            "steps": 1000,
+            "model": dict(g_width=32, d_width=32, z_dim=32, code_scale=2.0),
+            "bars": dict(purity=0.6, fid_ratio=0.5, classes_covered=9),
+        },
+        reason="one-hot code scaled by 2 at G's input (code_scale): at the paper's 1 the 1000-step "
+        "check reaches purity 0.615 / 0.597 (seeds 0 / 1), no margin over the bar",
+    ),
+)
+class InfoGAN(AdversarialRecipe):
+    auto_image_net = "infogan"  # the paper's MNIST nets (FC-1024 layers); any image net works
+    defaults = {
+        **AdversarialRecipe.defaults,
+        "z_dim": 62,  # noise size alone (the paper's MNIST setting); codes come on top
+        "n_categories": 10,
+        "n_continuous": 2,
+        "info_weight": 1.0,  # lambda of Eq. 6 for the categorical code
+        "continuous_weight": 0.1,  # the paper uses a smaller lambda for continuous codes
+        "q_width": 128,
+        # the one-hot code's magnitude at G's input, next to N(0, 1) noise: above 1 the code
+        # outweighs the noise in G's first layer, so its values split G's output into separated
+        # clusters (the observation behind ClusterGAN, Mukherjee et al. 2019), which the
+        # information term then ties to the data's classes sooner; much larger (6-8) drops classes
+        "code_scale": 1.0,
+        # how the categorical code enters G: 'concat' (one-hot joins z, as in the paper) or, like
+        # a class label, 'cbn' (conditional batch norm, with net='cond-dcgan') / 'hadamard'
+        "code_input": "concat",
+        "lr_g": 1e-3,  # the paper's MNIST learning rates: 1e-3 for G, 2e-4 for D
+        "lr_d": 2e-4,
+    }
+
+    def build(self, info: DataInfo) -> None:
+        hp = self.hp
+        if hp.n_categories < 2 or hp.n_continuous < 0:
+            raise ConfigError("infogan needs n_categories >= 2 and n_continuous >= 0")
+        unlabelled = dataclasses.replace(info, num_classes=0)
+        as_label = hp.code_input != "concat"
+        code_dim = hp.n_continuous if as_label else hp.n_categories + hp.n_continuous
+        g_info = dataclasses.replace(info, num_classes=hp.n_categories) if as_label else unlabelled
+        family = NETS.get(self.net_family_name(info))
+        g_kw: dict[str, Any] = {"z_dim": hp.z_dim + code_dim, "norm": hp.g_norm, "cond": "none"}
+        if as_label:
+            g_kw["cond"] = hp.code_input
+        d_kw: dict[str, Any] = {"norm": hp.d_norm, "cond": "none"}
+        if hp.g_width is not None:
+            g_kw["width"] = hp.g_width
+        if hp.d_width is not None:
+            d_kw["width"] = hp.d_width
+        base = family.generator(g_info, **g_kw)
+        self.G = CodedGenerator(
+            base, hp.z_dim, hp.n_categories, hp.n_continuous, as_label, hp.code_scale
+        )
+        self.D = family.discriminator(unlabelled, **d_kw)
+        # Q: FC-BN-lReLU-FC on D's features (Appendix C), outputs category logits, means, log-stds
+        self.Q = nn.Sequential(
+            nn.Linear(self.D.feature_dim, hp.q_width),
+            nn.BatchNorm1d(hp.q_width),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hp.q_width, hp.n_categories + 2 * hp.n_continuous),
+        )
+        self.adv = LOSSES.get(hp.loss)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {
+            "G": self.make_optimizer(self.G.parameters(), self.hp.lr_g),
+            "D": self.make_optimizer([*self.D.parameters(), *self.Q.parameters()], self.hp.lr_d),
+        }
+
+    def phases(self) -> list[Phase]:
+        return [Phase("D", self.d_loss, "D", repeat=self.hp.n_critic), Phase("G", self.g_loss, "G")]
+
+    # -- the information term --------------------------------------------------------------
+    def info_loss(self, h: Tensor, cat: Tensor, cont: Tensor) -> tuple[Tensor, Tensor]:
+        """-L_I up to the constant H(c): cross-entropy of the categorical code plus the Gaussian
+        negative log-likelihood of the continuous codes. Returns (loss, categorical accuracy)."""
+        q = self.Q(h)
+        k, m = self.hp.n_categories, self.hp.n_continuous
+        logits, mean, log_std = q[:, :k], q[:, k : k + m], q[:, k + m :].clamp(-4, 2)
+        loss = self.hp.info_weight * F.cross_entropy(logits, cat)
+        if m:
+            nll = 0.5 * ((cont - mean) / log_std.exp()).pow(2) + log_std
+            loss = loss + self.hp.continuous_weight * nll.sum(1).mean()
+        return loss, (logits.argmax(1) == cat).float().mean()
+
+    def _fake(self, n: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+        cat, cont = self.G.sample_codes(n, device)
+        return self.G(self.G.sample_z(n, device), cat, cont), cat, cont
+
+    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+        real = batch["image"]
+        fake, cat, cont = self._fake(real.shape[0], real.device)
+        h_real, h_fake = self.D.features(real), self.D.features(fake.detach())
+        d_real, d_fake = self.D.head(h_real).squeeze(1), self.D.head(h_fake).squeeze(1)
+        info, acc = self.info_loss(h_fake, cat, cont)
+        return self.adv.d(d_real, d_fake) + info, {"info": info.detach(), "code_acc": acc}
+
+    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+        fake, cat, cont = self._fake(batch["image"].shape[0], batch["image"].device)
+        h = self.D.features(fake)
+        info, _ = self.info_loss(h, cat, cont)
+        return self.adv.g(self.D.head(h).squeeze(1)) + info, {"info": info.detach()}
+
+    # -- sampling --------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(
+        self,
+        n: int,
+        labels: Tensor | None = None,
+        z: Tensor | None = None,
+        continuous: Tensor | None = None,
+    ) -> Tensor:
+        """``labels`` set the categorical code (not a class: the code's meaning is learned);
+        ``continuous`` (n, n_continuous) the continuous codes. Unset codes are drawn."""
+        G = self.net_for_sampling("G")
+        was_training = G.training
+        G.eval()
+        try:
+            dev = self.device
+            cat, cont = G.sample_codes(n, dev)
+            z = G.sample_z(n, dev) if z is None else z.to(dev)
+            cat = cat if labels is None else labels.to(dev)
+            cont = cont if continuous is None else continuous.to(dev)
+            return G(z, cat, cont)
+        finally:
+            G.train(was_training)
+
+    @torch.no_grad()
+    def code_traversal(self, code: str = "c1", steps: int = 10) -> tuple[Tensor, int]:
+        """The paper's Fig. 2 grid. 'c1', 'c2', ...: rows are categorical values, columns vary
+        that continuous code over [-2, 2] with one noise vector and other codes at 0.
+        'cat': rows are noise vectors, columns the categorical values. Returns (images, nrow)."""
+        k, m = self.hp.n_categories, self.hp.n_continuous
+        dev = self.device
+        if code == "cat":
+            z = self.net_for_sampling("G").sample_z(k, dev).repeat_interleave(k, 0)
+            cat = torch.arange(k, device=dev).repeat(k)
+            return self.generate(k * k, cat, z, torch.zeros(k * k, m, device=dev)), k
+        names = [f"c{i + 1}" for i in range(m)]
+        if code not in names:
+            raise ConfigError(f"unknown code {code!r}: this model has cat, {', '.join(names)}")
+        z = self.net_for_sampling("G").sample_z(1, dev).expand(k * steps, -1)
+        cat = torch.arange(k, device=dev).repeat_interleave(steps)
+        cont = torch.zeros(k * steps, m, device=dev)
+        cont[:, names.index(code)] = torch.linspace(-2, 2, steps, device=dev).repeat(k)
+        return self.generate(k * steps, cat, z, cont), steps
