@@ -74,3 +74,18 @@ def orthogonal_penalty(params: Iterable[Tensor], beta: float = 1e-4) -> Tensor:
 def feature_matching(real_features: Tensor, fake_features: Tensor) -> Tensor:
     """|| E f(x) - E f(G(z)) ||^2 on a discriminator layer (Salimans et al. 2016, Sec. 3.1)."""
     return (real_features.detach().mean(0) - fake_features.mean(0)).pow(2).sum()
+
+
+def prediction_entropy(logits: Tensor) -> Tensor:
+    """Mean entropy of softmax(logits) (B, K): minimised on unlabelled data, it pushes a classifier's
+    decision boundaries into low-density regions (entropy minimisation, Grandvalet & Bengio 2005;
+    the classifier term of Triple-GAN's public code)."""
+    log_p = logits.log_softmax(1)
+    return -(log_p.exp() * log_p).sum(1).mean()
+
+
+def class_balance(logits: Tensor) -> Tensor:
+    """Cross-entropy of the batch's mean prediction against the uniform class distribution: the
+    counterweight to entropy minimisation, which could otherwise put every example in one class."""
+    mean_p = logits.softmax(1).mean(0)
+    return -mean_p.clamp_min(1e-8).log().mean()

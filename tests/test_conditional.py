@@ -3,6 +3,7 @@ no-labels error, conditional batch norm, minibatch discrimination, historical av
 one-sided label smoothing, InfoGAN code traversals and IcGAN editing. Their learning checks run
 in test_learning.py, which is parametrised over the whole registry."""
 
+import json
 import math
 
 import pytest
@@ -221,7 +222,16 @@ def _tiny(name: str, tmp_path, *extra: str):
 
 @pytest.mark.parametrize(
     "name",
-    ["cgan-projection", "acgan", "tacgan", "adcgan", "ssgan", "icgan", "sagan-conditional"],
+    [
+        "cgan-projection",
+        "acgan",
+        "tacgan",
+        "adcgan",
+        "ssgan",
+        "icgan",
+        "sagan-conditional",
+        "triplegan",
+    ],
 )
 def test_labelled_recipes_refuse_unlabelled_data(name, tmp_path):
     with pytest.raises(DataError, match="needs labelled data"):
@@ -291,7 +301,7 @@ def test_icgan_edit_and_reconstruct_shapes(tmp_path):
     assert out.exists()
 
 
-@pytest.mark.parametrize("name", ["ssgan"])
+@pytest.mark.parametrize("name", ["ssgan", "triplegan"])
 def test_semi_supervised_recipes_train_with_few_labels(name, tmp_path):
     recipe, _ = _tiny(name, tmp_path)
     assert (recipe.memory.y >= 0).sum() > 0  # labelled examples were collected
@@ -330,3 +340,89 @@ def test_conditional_checks_reject_collapsed_and_accept_good_measures():
     semi = CHECK_KINDS.get("semi-supervised").judge
     assert semi({}, {"accuracy": 0.80, "baseline": 0.70}, {"margin": 0.05}) == []
     assert semi({}, {"accuracy": 0.74, "baseline": 0.70}, {"margin": 0.05})
+
+
+def _tiny_triplegan(**hp):
+    from ganarium.data import load_dataset
+    from ganarium.models import RECIPES
+
+    torch.manual_seed(0)
+    data = load_dataset("digits", size=16, labels_per_class=10)
+    recipe = RECIPES.get("triplegan")(data.info, g_width=8, d_width=8, c_width=8, z_dim=8, **hp)
+    return recipe, data
+
+
+def test_triplegan_pseudo_discriminative_loss_starts_at_its_step(tmp_path):
+    run = tmp_path / "triplegan"
+    items = ["data.labels_per_class=10", "model.g_width=8", "model.d_width=8", "model.z_dim=8"]
+    items += ["model.c_width=8", "model.pseudo_start=2", "train.steps=4", "train.log_every=2"]
+    trainer = start_run("triplegan", "digits", items + FAST[1:], run_dir=str(run))
+    trainer.fit()
+    recipe = trainer.recipe
+    assert int(recipe.g_steps) == 4  # counted once per G step, and saved with the weights
+    from ganarium.runs import load_recipe
+
+    assert int(load_recipe(run).g_steps) == 4
+    records = [
+        json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line
+    ]
+    by_step = {r["step"]: r for r in records if "step" in r}
+    assert "C/pseudo" not in by_step[2]  # steps 1-2: R_P still off
+    assert "C/pseudo" in by_step[4] and math.isfinite(by_step[4]["C/pseudo"])
+
+
+@pytest.mark.parametrize("c_pairs", ["argmax", "expectation"])
+def test_triplegan_classifier_pair_terms_match_their_definitions(c_pairs):
+    import torch.nn.functional as F
+
+    recipe, data = _tiny_triplegan(c_pairs=c_pairs)
+    recipe.eval()  # D's batch norm on running statistics: outputs independent of the batch
+    x = data.tensors["image"][:6]
+    logits = torch.randn(6, 10)
+    p = logits.softmax(1)
+    d_all = torch.stack([recipe.D(x, torch.full((6,), k)) for k in range(10)], 1)  # (6, K)
+    if c_pairs == "expectation":  # E_{y ~ p_c(y|x)} over all K labels
+        want_fake = (p * F.softplus(d_all)).sum(1).mean()
+        want_c = (p * F.softplus(-d_all)).sum(1).mean()
+    else:  # C's argmax label; C's side weighted by its confidence
+        y = p.argmax(1)
+        d = d_all.gather(1, y[:, None]).squeeze(1)
+        want_fake = F.softplus(d).mean()
+        want_c = (p.max(1).values * F.softplus(-d)).mean()
+    torch.testing.assert_close(recipe._c_pair_loss(x, logits, fake=True), want_fake)
+    torch.testing.assert_close(recipe._c_pair_loss(x, logits, fake=False), want_c)
+
+
+def test_triplegan_steps_before_any_label_is_seen():
+    recipe, data = _tiny_triplegan()
+    batch = {"image": data.tensors["image"][:8], "label": torch.full((8,), -1)}
+    for loss_fn in (recipe.d_loss, recipe.c_loss, recipe.g_loss):
+        loss, _ = loss_fn(batch)
+        assert torch.isfinite(loss)
+    recipe.c_loss(batch)[0].backward()
+    assert recipe.C.head.weight.grad is not None  # the unlabelled terms still train C
+
+
+def test_entropy_and_class_balance_regularizers():
+    from ganarium.regularizers import class_balance, prediction_entropy
+
+    uniform, confident = torch.zeros(4, 10), torch.eye(10)[:4] * 50
+    assert prediction_entropy(uniform).item() == pytest.approx(math.log(10))
+    assert prediction_entropy(confident).item() == pytest.approx(0.0, abs=1e-6)
+    one_class = torch.eye(10)[[3, 3, 3, 3]] * 50  # confident, all in class 3
+    spread = torch.eye(10) * 50  # confident, one example per class
+    assert class_balance(spread).item() == pytest.approx(math.log(10), abs=1e-4)
+    assert class_balance(one_class) > class_balance(spread) + 5
+
+
+def test_semi_supervised_conditional_check_needs_both_classifier_and_samples():
+    from ganarium.checks import CHECK_KINDS
+
+    judge = CHECK_KINDS.get("semi-supervised-conditional").judge
+    bars = {"margin": 0.05, "fid_ratio": 0.5, "class_accuracy": 0.85}
+    before = {"domain_fid": 400.0}
+    good = {"accuracy": 0.88, "baseline": 0.80, "domain_fid": 40.0, "class_accuracy": 0.9}
+    assert judge(before, good, bars) == []
+    assert judge(before, {**good, "accuracy": 0.84}, bars)  # classifier not better enough
+    assert judge(before, {**good, "class_accuracy": 0.5}, bars)  # samples ignore the label
+    assert judge(before, {**good, "domain_fid": 300.0}, bars)  # samples poor

@@ -5,7 +5,9 @@
 - ``semi-supervised``: the recipe's own classifier, trained with few labels plus unlabelled
   data, must beat the same architecture trained on those labels alone;
 - ``icgan-edit``: encode a real digit, re-generate it (the label must survive) and with another
-  label (the new label must show).
+  label (the new label must show);
+- ``semi-supervised-conditional``: the ``semi-supervised`` classifier bar and the digits bars
+  (domain FID, requested-class accuracy) from one run with few labels (Triple-GAN).
 """
 
 from __future__ import annotations
@@ -167,5 +169,26 @@ CHECK_KINDS.add(
             f"reconstruction keeps the label >= {b['label_kept']:.0%}, re-generation with a "
             f"new label shows it >= {b['edit_accuracy']:.0%}, " + _digits_describe(b)
         ),
+    ),
+)
+
+
+# -- Triple-GAN: both a better classifier and class-conditional samples ------------------------
+def _semi_conditional_measure(
+    recipe: Recipe, info: DataInfo, check: LearningCheck
+) -> dict[str, float]:
+    labels = torch.arange(N_DIGITS) % info.num_classes
+    x = generate_batched(recipe, N_DIGITS, labels=labels)
+    return {**_semi_measure(recipe, info, check), **digit_scores(x, labels)}
+
+
+CHECK_KINDS.add(
+    "semi-supervised-conditional",
+    CheckKind(
+        _semi_conditional_measure,
+        lambda before, after, bars: (
+            _semi_judge(before, after, bars) + _digits_judge(before, after, bars)
+        ),
+        lambda b: CHECK_KINDS.get("semi-supervised").describe(b) + ", " + _digits_describe(b),
     ),
 )
