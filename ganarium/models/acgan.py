@@ -23,7 +23,17 @@ from ganarium.models.cgan import CONDITIONAL_CHECK
     year=2017,
     family="conditional",
     data=("labelled",),
-    check=LearningCheck(**CONDITIONAL_CHECK),
+    check=LearningCheck(
+        **{
+            **CONDITIONAL_CHECK,
+            "model": {**CONDITIONAL_CHECK["model"], "lr_g": 1e-4, "lr_d": 1e-4},
+            "reason": (
+                "lr 1e-4 for both players, not the paper's 2e-4: at 2e-4 the requested class "
+                "shows in 0.829 / 0.886 / 0.799 of samples (seeds 0 / 1 / 2) and in 0.658 after "
+                "1500 steps; at 1e-4 in 0.913 / 0.956 / 0.929"
+            ),
+        }
+    ),
 )
 class ACGAN(AdversarialRecipe):
     requires_labels = True
