@@ -426,3 +426,18 @@ def test_semi_supervised_conditional_check_needs_both_classifier_and_samples():
     assert judge(before, {**good, "accuracy": 0.84}, bars)  # classifier not better enough
     assert judge(before, {**good, "class_accuracy": 0.5}, bars)  # samples ignore the label
     assert judge(before, {**good, "domain_fid": 300.0}, bars)  # samples poor
+
+
+@pytest.mark.parametrize(
+    "hp, message",
+    [
+        ({"c_pairs": "integrate"}, "use argmax or expectation"),
+        ({"alpha": 1.5}, "must be in"),
+        ({"loss": "hinge"}, "log-loss"),
+    ],
+)
+def test_triplegan_rejects_bad_settings(hp, message):
+    from ganarium.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        _tiny_triplegan(**hp)

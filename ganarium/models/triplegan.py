@@ -11,7 +11,8 @@ cross-entropy of C on G's pairs (Sec. 3.2), which lets C learn from generated la
 As in the authors' MNIST code: C's adversarial term uses its argmax label weighted by its
 confidence; D's real pairs also include unlabelled data labelled by C (``pseudo_real``); C has
 entropy minimisation and a class-balance term on unlabelled data; R_P starts after
-``pseudo_start`` steps, once G draws recognisable classes. Unlabelled examples carry label -1
+``pseudo_start`` steps, once G draws recognisable classes, on pairs drawn as the sampler draws
+them (the EMA of G in eval mode). Unlabelled examples carry label -1
 (digits ``labels_per_class``); labelled pairs come from a ``LabelMemory`` of those seen so far.
 """
 
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
 from ganarium.losses import bce_real
 from ganarium.models import LearningCheck, Phase, StepOutput, register
 from ganarium.models._labelled import FeatureClassifier, LabelMemory, feature_classifier
@@ -74,6 +76,14 @@ class TripleGAN(AdversarialRecipe):
     }
 
     def build(self, info: DataInfo) -> None:
+        if self.hp.c_pairs not in ("argmax", "expectation"):
+            raise ConfigError(f"c_pairs={self.hp.c_pairs!r}: use argmax or expectation")
+        if not 0.0 <= self.hp.alpha <= 1.0:
+            raise ConfigError(f"alpha={self.hp.alpha} must be in [0, 1] (Eq. 5's mixing weight)")
+        if self.hp.loss != "non-saturating":
+            raise ConfigError(
+                f"triplegan plays the paper's log-loss game; loss={self.hp.loss!r} is not supported"
+            )
         super().build(info)
         self.C = self.make_classifier()
         self.memory = LabelMemory(self.hp.label_memory)
