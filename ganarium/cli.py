@@ -1,4 +1,4 @@
-"""`ganarium list | train | sample | eval | export` (see `ganarium COMMAND --help`)."""
+"""`ganarium list | train | sample | eval | export | edit | report` (see `ganarium COMMAND --help`)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"  samples:     {run.samples}/")
     print(f"  metrics:     {run.metrics}")
     print(f"  checkpoint:  {run.latest}")
+    from ganarium.report import write_report
+
+    print(f"  report:      {write_report(run.path)}")
     shown = {k: round(v, 4) for k, v in last.items() if k != "step" and isinstance(v, float)}
     if shown:
         print(f"  last logged: {shown}")
@@ -143,7 +146,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
         res = evaluate_run(
             args.run, metrics, args.n, inception_weights=args.inception_weights, device=args.device
         )
+        from ganarium.report import write_report
+
+        write_report(args.run)  # the report shows the latest evaluation
     print(format_table(res))
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from ganarium.report import write_report
+
+    print(write_report(args.run, args.out))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -232,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="edited.png")
     d.add_argument("--device", default="cpu")
     d.set_defaults(func=cmd_edit)
+
+    r = sub.add_parser("report", help="write a run's self-contained HTML report")
+    r.add_argument("run")
+    r.add_argument("--out", help="where to write it (default RUN/report.html)")
+    r.set_defaults(func=cmd_report)
     return p
 
 

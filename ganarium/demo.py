@@ -34,6 +34,7 @@ def main() -> int:
     print("\nevaluating the trained generator against the held-out digits:")
     code = cli_main(["eval", run_dir, "--metrics", "fid,kid,pr,modes", "--n", "1000"])
     print(f"\nsample grids: {run_dir}/samples/   (latest: step_{int(steps):06d}.png)")
+    print(f"report (samples, curves, metrics in one page): {run_dir}/report.html")
     print(f"try: .venv/bin/ganarium sample {run_dir} --n 64 --out grid.png")
     return code
 

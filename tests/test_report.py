@@ -1,0 +1,77 @@
+"""The run report: `ganarium train` writes RUN/report.html, `ganarium report` rewrites it; it holds
+the recipe, the training signals as charts (BEGAN's M_global among them), sample grids and the
+latest evaluation, all inlined."""
+
+import json
+import re
+
+from ganarium.cli import main
+from ganarium.report import chart_groups, svg_chart
+
+TINY_BEGAN = [
+    "began",
+    "--data",
+    "digits",
+    "data.size=16",
+    "model.g_width=8",
+    "model.d_width=8",
+    "model.z_dim=8",
+    "train.steps=4",
+    "train.batch_size=8",
+    "train.log_every=1",
+    "train.sample_every=2",
+    "train.checkpoint_every=4",
+    "train.progress=false",
+    "train.tensorboard=false",
+]
+
+
+def test_train_writes_a_report_with_began_progress_signal(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", *TINY_BEGAN, "--run-dir", str(run)]) == 0
+    assert str(run / "report.html") in capsys.readouterr().out
+    page = (run / "report.html").read_text()
+    assert "BEGAN: Boundary Equilibrium Generative Adversarial Networks" in page
+    titles = re.findall(r'font-weight="bold">([^<]+)</text>', page)
+    assert "M_global" in titles and "k_t" in titles and "losses" in titles
+    assert titles.index("M_global") < titles.index("losses")  # progress signals come first
+    # one M_global point per logged step, as a polyline in its chart
+    m_chart = page.split('font-weight="bold">M_global</text>')[1].split("</svg>")[0]
+    points = re.search(r'points="([^"]+)"', m_chart).group(1).split()
+    assert len(points) == 4
+    # sample grids of steps 0, 2 and 4, inlined
+    assert page.count("data:image/png;base64,") == 3 and "step 4</figcaption>" in page
+    assert "steps trained</th><td>4 of 4" in page
+
+
+def test_report_command_shows_the_latest_evaluation(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", *TINY_BEGAN, "--run-dir", str(run)]) == 0
+    (run / "eval.json").write_text(json.dumps({"domain_fid": 123.4567891, "step": 4.0}))
+    out = tmp_path / "elsewhere" / "r.html"
+    capsys.readouterr()
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    page = out.read_text()
+    assert "<h2>Evaluation</h2>" in page and "<th>domain_fid</th><td>123.457</td>" in page
+
+
+def test_report_of_a_folder_that_is_not_a_run_is_one_line(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is not a run directory" in err and "\n" not in err
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_chart_groups_and_chart_skip_non_finite_values():
+    records = [
+        {"step": 1, "loss/D": 1.0, "loss/G": 2.0, "G/k_t": 0.1, "M_global": 0.5, "sec_per_step": 1},
+        {"step": 2, "loss/D": float("nan"), "loss/G": 1.5, "G/k_t": 0.2, "M_global": 0.4},
+    ]
+    groups = chart_groups(records)
+    assert list(groups) == ["M_global", "losses", "G step"]
+    assert groups["losses"]["D"] == [(1.0, 1.0)] and len(groups["losses"]["G"]) == 2
+    svg = svg_chart("losses", groups["losses"])
+    assert svg.count("<polyline") == 2 and ">D</text>" in svg and ">G</text>" in svg
+    flat = svg_chart("flat", {"x": [(0.0, 3.0), (5.0, 3.0)]})  # constant series: no division by 0
+    assert "nan" not in flat and "inf" not in flat
