@@ -38,14 +38,16 @@ def _series(records: list[dict[str, Any]]) -> dict[str, list[tuple[float, float]
 
 
 def chart_groups(records: list[dict[str, Any]]) -> dict[str, dict[str, list[tuple[float, float]]]]:
-    """Charts to draw: each recipe-level signal (a key without '/', e.g. M_global, k_t, a
-    periodic metric) on its own, first; then one chart per prefix ('loss', 'D', 'G', ...)."""
-    series = _series(records)
-    signals = {k: {k: v} for k, v in series.items() if "/" not in k}
+    """Charts to draw: each progress signal on its own, first (a recipe's learning state such as
+    M_global or k_t, a key without '/', and each periodic metric, 'eval/...', on its own scale);
+    then one chart per phase prefix ('loss', 'D', 'G', ...)."""
+    signals: dict[str, dict[str, list[tuple[float, float]]]] = {}
     grouped: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    for k, v in series.items():
-        if "/" in k:
-            prefix, name = k.split("/", 1)
+    for k, v in _series(records).items():
+        prefix, _, name = k.rpartition("/")
+        if prefix in ("", "eval"):
+            signals[name] = {name: v}
+        else:
             grouped.setdefault("losses" if prefix == "loss" else f"{prefix} step", {})[name] = v
     return {**signals, **grouped}
 

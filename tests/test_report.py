@@ -67,9 +67,11 @@ def test_chart_groups_and_chart_skip_non_finite_values():
     records = [
         {"step": 1, "loss/D": 1.0, "loss/G": 2.0, "G/k_t": 0.1, "M_global": 0.5, "sec_per_step": 1},
         {"step": 2, "loss/D": float("nan"), "loss/G": 1.5, "G/k_t": 0.2, "M_global": 0.4},
+        {"step": 2, "eval/domain_fid": 80.0, "eval/classes_covered": 9.0},
     ]
     groups = chart_groups(records)
-    assert list(groups) == ["M_global", "losses", "G step"]
+    # progress signals first, each periodic metric on its own scale; then one chart per phase
+    assert list(groups) == ["M_global", "domain_fid", "classes_covered", "losses", "G step"]
     assert groups["losses"]["D"] == [(1.0, 1.0)] and len(groups["losses"]["G"]) == 2
     svg = svg_chart("losses", groups["losses"])
     assert svg.count("<polyline") == 2 and ">D</text>" in svg and ">G</text>" in svg
