@@ -1,6 +1,6 @@
 """Triple-GAN (Li et al. 2017, "Triple Generative Adversarial Nets"): three players. A classifier C
 models p_c(y|x), a conditional generator G models p_g(x|y), and D tells pairs (x, y) of the data
-distribution from pairs of C (real x, C's label) and of G (G(z, y), y). The game is Eq. 5:
+distribution from pairs of C (real x, C's label) and of G (G(z, y), y). The game (Sec. 3):
 
     min_{C,G} max_D  E_{p(x,y)} log D(x,y) + alpha E_{p_c} log(1 - D(x,y))
                      + (1 - alpha) E_{p_g} log(1 - D(G(z,y),y)) + R_L + alpha_P R_P
@@ -61,7 +61,7 @@ class TripleGAN(AdversarialRecipe):
         "conditional": True,
         "g_cond": "concat",
         "d_cond": "concat",
-        "alpha": 0.5,  # share of C's pairs among D's fake pairs (Eq. 5)
+        "alpha": 0.5,  # share of C's pairs among D's fake pairs
         "pseudo_weight": 0.1,  # alpha_P, the weight of R_P
         "pseudo_start": 300,  # G steps before R_P switches on
         "pseudo_real": True,  # C-labelled unlabelled pairs join D's real pairs
@@ -79,7 +79,9 @@ class TripleGAN(AdversarialRecipe):
         if self.hp.c_pairs not in ("argmax", "expectation"):
             raise ConfigError(f"c_pairs={self.hp.c_pairs!r}: use argmax or expectation")
         if not 0.0 <= self.hp.alpha <= 1.0:
-            raise ConfigError(f"alpha={self.hp.alpha} must be in [0, 1] (Eq. 5's mixing weight)")
+            raise ConfigError(
+                f"alpha={self.hp.alpha} must be in [0, 1] (the share of C's pairs among the fakes)"
+            )
         if self.hp.loss != "non-saturating":
             raise ConfigError(
                 f"triplegan plays the paper's log-loss game; loss={self.hp.loss!r} is not supported"
