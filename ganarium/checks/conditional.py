@@ -16,7 +16,13 @@ import torch
 import torch.nn.functional as F
 
 from ganarium.checks import CHECK_KINDS, CheckKind
-from ganarium.checks.core import N_DIGITS, _digits_describe, _digits_judge, digit_scores
+from ganarium.checks.core import (
+    N_DIGITS,
+    _digits_describe,
+    _digits_judge,
+    _digits_measure,
+    digit_scores,
+)
 from ganarium.data import DataInfo, load_dataset
 from ganarium.models import LearningCheck, Recipe
 from ganarium.runs import generate_batched
@@ -177,9 +183,7 @@ CHECK_KINDS.add(
 def _semi_conditional_measure(
     recipe: Recipe, info: DataInfo, check: LearningCheck
 ) -> dict[str, float]:
-    labels = torch.arange(N_DIGITS) % info.num_classes
-    x = generate_batched(recipe, N_DIGITS, labels=labels)
-    return {**_semi_measure(recipe, info, check), **digit_scores(x, labels)}
+    return {**_semi_measure(recipe, info, check), **_digits_measure(recipe, info, check)}
 
 
 CHECK_KINDS.add(
