@@ -89,3 +89,10 @@ def class_balance(logits: Tensor) -> Tensor:
     counterweight to entropy minimisation, which could otherwise put every example in one class."""
     mean_p = logits.softmax(1).mean(0)
     return -mean_p.clamp_min(1e-8).log().mean()
+
+
+def consistency_mse(student_logits: Tensor, teacher_logits: Tensor) -> Tensor:
+    """Mean squared gap between the student's and the teacher's class probabilities on two noisy
+    views of the same inputs, the teacher held fixed (mean teacher, Tarvainen & Valpola 2017)."""
+    gap = student_logits.softmax(1) - teacher_logits.detach().softmax(1)
+    return gap.pow(2).mean()

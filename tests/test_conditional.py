@@ -434,6 +434,8 @@ def test_semi_supervised_conditional_check_needs_both_classifier_and_samples():
         ({"c_pairs": "integrate"}, "use argmax or expectation"),
         ({"alpha": 1.5}, "must be in"),
         ({"loss": "hinge"}, "log-loss"),
+        ({"consistency_weight": -1.0}, "must be >= 0"),
+        ({"teacher_decay": 1.0}, "in \\[0, 1\\)"),
     ],
 )
 def test_triplegan_rejects_bad_settings(hp, message):
@@ -441,3 +443,59 @@ def test_triplegan_rejects_bad_settings(hp, message):
 
     with pytest.raises(ConfigError, match=message):
         _tiny_triplegan(**hp)
+
+
+def test_triplegan_mean_teacher_follows_c_and_is_the_classifier_users_get():
+    recipe, data = _tiny_triplegan(consistency_weight=10.0, teacher_decay=0.5)
+    assert recipe.classifier() is recipe.C_teacher
+    assert not any(p.requires_grad for p in recipe.C_teacher.parameters())
+    batch = {"image": data.tensors["image"][:8], "label": data.tensors["label"][:8]}
+    recipe.g_steps += 1000  # past the ramp: the consistency term counts in full
+    loss, logs = recipe.c_loss(batch)
+    assert "consistency" in logs and torch.isfinite(loss)
+    with torch.no_grad():
+        for p in recipe.C.parameters():
+            p.add_(1.0)
+    before = [p.clone() for p in recipe.C_teacher.parameters()]
+    recipe._update_teacher()
+    for p_t, p_0, p in zip(recipe.C_teacher.parameters(), before, recipe.C.parameters()):
+        torch.testing.assert_close(p_t, 0.5 * p_0 + 0.5 * p)  # decay 0.5: halfway to C
+    plain, _ = _tiny_triplegan(consistency_weight=0.0)
+    assert plain.classifier() is plain.C and not hasattr(plain, "C_teacher")
+    assert "consistency" not in plain.c_loss(batch)[1]
+
+
+def test_consistency_mse_and_its_ramp():
+    from ganarium.regularizers import consistency_mse
+
+    logits = torch.randn(4, 10, requires_grad=True)
+    assert consistency_mse(logits, logits.detach().clone()).item() == 0.0
+    teacher = torch.randn(4, 10, requires_grad=True)
+    consistency_mse(logits, teacher).backward()
+    assert teacher.grad is None and logits.grad is not None  # the teacher is a fixed target
+    recipe, _ = _tiny_triplegan(consistency_rampup=100)
+    ramps = []
+    for step in (0, 50, 100, 500):
+        recipe.g_steps.fill_(step)
+        ramps.append(recipe._consistency_ramp())
+    assert ramps[0] == pytest.approx(math.exp(-5)) and ramps[2] == ramps[3] == 1.0
+    assert ramps[0] < ramps[1] < ramps[2]
+
+
+def test_classifier_jitter_shifts_each_image_by_whole_pixels():
+    from ganarium.models._labelled import random_shift
+
+    torch.manual_seed(0)
+    x = torch.arange(64.0).view(1, 1, 8, 8).repeat(16, 2, 1, 1)
+    out = random_shift(x, 2)
+    assert out.shape == x.shape
+    for img in out:  # a shifted window of the border-padded image, the same for every channel
+        torch.testing.assert_close(img[0], img[1])
+        padded = torch.nn.functional.pad(x[:1, :1], (2,) * 4, mode="replicate")[0, 0]
+        windows = [padded[dy : dy + 8, dx : dx + 8] for dy in range(5) for dx in range(5)]
+        assert any(torch.equal(img[0], w) for w in windows)
+    assert len({tuple(o[0, 3].tolist()) for o in out}) > 1  # offsets differ between images
+    recipe, _ = _tiny_triplegan(c_jitter=1)
+    c, digits = recipe.make_classifier().eval(), torch.rand(2, 1, 16, 16)
+    torch.testing.assert_close(c(digits), c(digits))  # no jitter (nor noise) at test time
+    assert not torch.equal(c.train()(digits), c(digits))
