@@ -15,7 +15,10 @@ from ganarium.models.cgan import CONDITIONAL_CHECK
     year=2018,
     family="conditional",
     data=("labelled",),
-    check=LearningCheck(**CONDITIONAL_CHECK),
+    # 2000 steps, not 1000: the projection term picks up the class late (requested-class
+    # accuracy 0.27 at step 500, 0.81 at 750) and still climbs at 1000 (0.85-0.88, the bar is
+    # 0.85), reaching 0.92 by 2000 (seeds 0 and 1)
+    check=LearningCheck(**{**CONDITIONAL_CHECK, "steps": 2000}),
 )
 class CGANProjection(AdversarialRecipe):
     requires_labels = True
