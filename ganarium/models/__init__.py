@@ -120,15 +120,10 @@ class Recipe(nn.Module):
                 shadow.requires_grad_(False)
                 self.ema[name] = shadow
 
-    @torch.no_grad()
     def update_ema(self, decay: float) -> None:
-        """shadow <- decay * shadow + (1 - decay) * net; buffers (BN statistics) are copied."""
+        """Move each EMA copy towards its net (``ema_update``)."""
         for name, shadow in self.ema.items():
-            net = getattr(self, name)
-            for p_s, p in zip(shadow.parameters(), net.parameters()):
-                p_s.lerp_(p.detach(), 1.0 - decay)
-            for b_s, b in zip(shadow.buffers(), net.buffers()):
-                b_s.copy_(b)
+            ema_update(shadow, getattr(self, name), decay)
 
     def default_labels(self, n: int) -> Tensor | None:
         if not self.info.labelled:
@@ -138,6 +133,16 @@ class Recipe(nn.Module):
     def learning_state(self) -> dict[str, float]:
         """Scalars a recipe wants logged besides its losses (e.g. BEGAN's k_t)."""
         return {}
+
+
+@torch.no_grad()
+def ema_update(shadow: nn.Module, net: nn.Module, decay: float) -> None:
+    """shadow <- decay * shadow + (1 - decay) * net, parameter by parameter; buffers (BN
+    statistics) are copied."""
+    for p_s, p in zip(shadow.parameters(), net.parameters()):
+        p_s.lerp_(p.detach(), 1.0 - decay)
+    for b_s, b in zip(shadow.buffers(), net.buffers()):
+        b_s.copy_(b)
 
 
 def register(

@@ -34,7 +34,7 @@ from torch import Tensor
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
 from ganarium.losses import bce_real
-from ganarium.models import LearningCheck, Phase, StepOutput, register
+from ganarium.models import LearningCheck, Phase, StepOutput, ema_update, register
 from ganarium.models._labelled import FeatureClassifier, LabelMemory, feature_classifier
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.ssgan import SEMI_SUPERVISED_CHECK
@@ -149,11 +149,9 @@ class TripleGAN(AdversarialRecipe):
     def _count_g_step(self) -> None:
         self.g_steps += 1
 
-    @torch.no_grad()
     def _update_teacher(self) -> None:
         if self.hp.consistency_weight > 0:
-            for p_t, p in zip(self.C_teacher.parameters(), self.C.parameters()):
-                p_t.lerp_(p, 1.0 - self.hp.teacher_decay)
+            ema_update(self.C_teacher, self.C, self.hp.teacher_decay)
 
     def _consistency_ramp(self) -> float:
         """exp(-5 (1 - t)^2) for t = step / rampup in [0, 1] (the mean teacher's sigmoid ramp)."""
