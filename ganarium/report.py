@@ -15,6 +15,7 @@ from typing import Any
 
 from ganarium.checkpoint import atomic_write_text
 from ganarium.errors import GanariumError
+from ganarium.metrics.evaluate import format_value
 from ganarium.rundir import RunDir
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -111,12 +112,6 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return f"<table>{body}</table>"
 
 
-def _number(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return f"{v:.6g}" if isinstance(v, float) else str(v)
-
-
 def _about(config: dict[str, Any], records: list[dict[str, Any]]) -> list[tuple[str, str]]:
     from ganarium.models import RECIPES
 
@@ -128,7 +123,8 @@ def _about(config: dict[str, Any], records: list[dict[str, Any]]) -> list[tuple[
     rows.append(("data", str(config.get("data", {}).get("name", "?"))))
     steps = [r["step"] for r in records if isinstance(r.get("step"), (int, float))]
     planned = config.get("train", {}).get("steps")
-    rows.append(("steps trained", f"{_number(max(steps)) if steps else 0} of {planned}"))
+    trained = format_value("step", max(steps)) if steps else "0"
+    rows.append(("steps trained", f"{trained} of {planned}"))
     times = [r["sec_per_step"] for r in records if isinstance(r.get("sec_per_step"), float)]
     if times:
         rows.append(("seconds per step", f"{sum(times) / len(times):.3g}"))
@@ -161,7 +157,10 @@ def render_report(run_dir: str | Path) -> str:
     eval_path = run.path / "eval.json"
     if eval_path.exists():
         results = json.loads(eval_path.read_text())
-        out += ["<h2>Evaluation</h2>", _table([(k, _number(v)) for k, v in results.items()])]
+        out += [
+            "<h2>Evaluation</h2>",
+            _table([(k, format_value(k, v)) for k, v in results.items()]),
+        ]
     out.append("<h2>Training signals</h2>")
     groups = chart_groups(records)
     if groups:

@@ -366,16 +366,20 @@ def evaluate_folders(
     return res
 
 
+def format_value(key: str, value: Any) -> str:
+    """An evaluation result as shown to people: counts (``n_*``, step, modes or classes
+    covered) as integers, other numbers to 6 significant digits, anything else as text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    is_count = key.startswith("n_") or key in ("step", "modes_covered", "classes_covered")
+    if is_count and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6g}"
+
+
 def format_table(results: dict[str, float]) -> str:
-    """Two aligned columns; counts as integers, other numbers to 6 significant digits."""
+    """Two aligned columns of ``format_value``."""
     if not results:
         return ""
     width = max(len(k) for k in results)
-
-    def show(k: str, v: float) -> str:
-        is_count = k.startswith("n_") or k in ("step", "modes_covered", "classes_covered")
-        if is_count and math.isfinite(v) and float(v).is_integer():
-            return str(int(v))
-        return f"{v:.6g}"
-
-    return "\n".join(f"{k:<{width}}  {show(k, v)}" for k, v in results.items())
+    return "\n".join(f"{k:<{width}}  {format_value(k, v)}" for k, v in results.items())
