@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import math
 import sys
 from pathlib import Path
@@ -80,7 +79,7 @@ def _labels_for(recipe, args, n: int):
 
     if args.label is None and not args.grid_by_class:
         return None, n
-    if not recipe.info.labelled or not getattr(recipe.hp, "conditional", True):
+    if not recipe.capabilities().conditional:
         raise GanariumError(
             f"recipe {recipe.name!r} was not trained with labels: drop --label/--grid-by-class"
         )
@@ -99,20 +98,17 @@ def cmd_sample(args: argparse.Namespace) -> None:
     import torch
     from torchvision.utils import save_image
 
-    from ganarium.runs import generate_batched, load_recipe
+    from ganarium.models import generate_batched
+    from ganarium.runs import load_recipe
 
     torch.manual_seed(args.seed)
     recipe = load_recipe(args.run, device=args.device)
     extra = {}
     if args.truncation is not None:
-        if "truncation" not in inspect.signature(recipe.generate).parameters:
-            raise GanariumError(
-                f"recipe {recipe.name!r} has no truncation trick: drop --truncation"
-            )
+        recipe.require("truncation", "--truncation")
         extra["truncation"] = args.truncation
     if args.vary_code:
-        if not hasattr(recipe, "code_traversal"):
-            raise GanariumError(f"recipe {recipe.name!r} has no latent codes: drop --vary-code")
+        recipe.require("codes", "--vary-code")
         x, nrow = recipe.code_traversal(args.vary_code)
     else:
         labels, nrow = _labels_for(recipe, args, args.n)
@@ -131,20 +127,32 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    from ganarium.metrics.evaluate import evaluate_folders, evaluate_run, format_table
+    from ganarium.metrics.evaluate import evaluate_folders, format_table
+    from ganarium.runs import evaluate_run
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     if args.real or args.fake:
         if not (args.real and args.fake):
             raise GanariumError("folder evaluation needs both --real DIR and --fake DIR")
+        extractor = "inception" if args.extractor == "auto" else args.extractor
         res = evaluate_folders(
-            args.real, args.fake, metrics, inception_weights=args.inception_weights
+            args.real,
+            args.fake,
+            metrics,
+            extractor,
+            inception_weights=args.inception_weights,
+            device=args.device,
         )
     else:
         if not args.run:
             raise GanariumError("eval needs a RUN_DIR, or --real DIR --fake DIR")
         res = evaluate_run(
-            args.run, metrics, args.n, inception_weights=args.inception_weights, device=args.device
+            args.run,
+            metrics,
+            args.n,
+            args.extractor,
+            inception_weights=args.inception_weights,
+            device=args.device,
         )
         from ganarium.report import write_report
 
@@ -172,8 +180,7 @@ def cmd_edit(args: argparse.Namespace) -> None:
     from ganarium.runs import load_recipe
 
     recipe = load_recipe(args.run, device=args.device)
-    if not hasattr(recipe, "edit"):
-        raise GanariumError(f"recipe {recipe.name!r} cannot edit images: use an icgan run")
+    recipe.require("edit")
     c, h, _ = recipe.info.shape
     x = read_image(Path(args.image), h, c).unsqueeze(0)
     out = recipe.edit(x, args.label)
@@ -225,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--extractor",
         default="auto",
-        help="auto (digit-classifier for digits, pixels for toy/shapes, else inception), "
-        "inception, digit-classifier, digit-classifier-x3, pixels",
+        help="auto (the run's data decides: digit-classifier for digits, pixels for toy/shapes, "
+        "else inception; inception for --real/--fake), inception, digit-classifier, "
+        "digit-classifier-x3, pixels",
     )
     e.add_argument("--inception-weights", help="local pt_inception-2015-12-05 weights file")
     e.add_argument("--device", default="cpu")

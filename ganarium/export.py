@@ -24,7 +24,7 @@ def export_run(run_dir: str, out_dir: str) -> Path:
     meta = {
         "config": OmegaConf.to_container(recipe.config),
         "info": recipe.info.to_dict(),
-        "step": recipe.step,
+        "step": recipe.trained_steps,
     }
     atomic_write_text(out / "model.json", json.dumps(meta, indent=2))
     return out

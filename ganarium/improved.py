@@ -6,6 +6,7 @@ discrimination (Sec. 3.2) is the layer ``ganarium.nn.minibatch.MinibatchDiscrimi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +46,13 @@ class HistoricalAverage:
         for p, avg in zip(self.params, self.average):
             total = total + (p - avg.to(p.device)).pow(2).sum()
         return total
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"average": list(self.average), "count": self.count}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.average = [a.to(p.device) for a, p in zip(state["average"], self.params)]
+        self.count = int(state["count"])
 
     @torch.no_grad()
     def update(self) -> None:

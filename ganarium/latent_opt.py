@@ -11,6 +11,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from ganarium.amp import input_grad
+
 LatentMethod = Literal["gd", "ngd"]
 
 
@@ -37,7 +39,7 @@ def latent_step(
     for _ in range(steps):
         zr = z.clone().requires_grad_(True)
         with torch.enable_grad():
-            (g,) = torch.autograd.grad(objective(zr).sum(), zr)
+            g = input_grad(objective(zr), zr, create_graph=False).to(z.dtype)
         if method == "gd":
             delta = step_size * g
         elif method == "ngd":

@@ -1,4 +1,5 @@
-"""Regularizers as small functions a recipe adds to its losses."""
+"""Regularizers as small functions a recipe adds to its losses. Penalties on input gradients take
+them with ``ganarium.amp.input_grad``, so they stay correct under fp16 loss scaling."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import Tensor, nn
 
+from ganarium.amp import input_grad
+
 
 def _grad_norm_sq_penalty(critic: Callable[[Tensor], Tensor], x: Tensor, target: float) -> Tensor:
     x = x.detach().requires_grad_(True)
-    out = critic(x)
-    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    grad = input_grad(critic(x), x)
     norm = grad.flatten(1).norm(2, dim=1)
     return (norm - target).pow(2).mean()
 
@@ -44,8 +46,7 @@ def dragan_penalty(
 def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
     """E ||grad D(x)||^2 on real data (Mescheder et al. 2018, Eq. 9), without the gamma/2 factor."""
     x = real.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
-    return grad.flatten(1).pow(2).sum(1).mean()
+    return input_grad(critic(x), x).flatten(1).pow(2).sum(1).mean()
 
 
 @torch.no_grad()

@@ -38,19 +38,22 @@ def _series(records: list[dict[str, Any]]) -> dict[str, list[tuple[float, float]
     return out
 
 
-def chart_groups(records: list[dict[str, Any]]) -> dict[str, dict[str, list[tuple[float, float]]]]:
-    """Charts to draw: each progress signal on its own, first (a recipe's learning state such as
-    M_global or k_t, a key without '/', and each periodic metric, 'eval/...', on its own scale);
-    then one chart per phase prefix ('loss', 'D', 'G', ...)."""
-    signals: dict[str, dict[str, list[tuple[float, float]]]] = {}
+def chart_groups(
+    records: list[dict[str, Any]], signals: tuple[str, ...] = ()
+) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """Charts to draw: each progress signal on its own, first (the recipe's declared
+    ``signals`` in their order, then other learning state, a key without '/', and each periodic
+    metric, 'eval/...', on its own scale); then one chart per phase prefix ('loss', 'D', ...)."""
+    single: dict[str, dict[str, list[tuple[float, float]]]] = {}
     grouped: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for k, v in _series(records).items():
         prefix, _, name = k.rpartition("/")
         if prefix in ("", "eval"):
-            signals[name] = {name: v}
+            single[name] = {name: v}
         else:
             grouped.setdefault("losses" if prefix == "loss" else f"{prefix} step", {})[name] = v
-    return {**signals, **grouped}
+    declared = {k: single.pop(k) for k in signals if k in single}
+    return {**declared, **single, **grouped}
 
 
 def svg_chart(title: str, lines: dict[str, list[tuple[float, float]]]) -> str:
@@ -112,7 +115,17 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return f"<table>{body}</table>"
 
 
-def _about(config: dict[str, Any], records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _summary(run: RunDir) -> dict[str, Any]:
+    """RUN/recipe.json (nets, parameter counts, capabilities), or {} for older runs."""
+    try:
+        return json.loads(run.summary.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _about(
+    config: dict[str, Any], records: list[dict[str, Any]], summary: dict[str, Any]
+) -> list[tuple[str, str]]:
     from ganarium.models import RECIPES
 
     name = str(config.get("recipe", "?"))
@@ -121,6 +134,12 @@ def _about(config: dict[str, Any], records: list[dict[str, Any]]) -> list[tuple[
         meta = RECIPES.meta(name)
         rows += [("paper", f"{meta['paper']} ({meta['year']})"), ("family", meta["family"])]
     rows.append(("data", str(config.get("data", {}).get("name", "?"))))
+    nets = summary.get("nets", {})
+    if nets:
+        rows.append(("nets", ", ".join(f"{k} {v:,} parameters" for k, v in nets.items())))
+    offered = [k for k, v in summary.get("capabilities", {}).items() if v]
+    if offered:
+        rows.append(("offers", ", ".join(offered)))
     steps = [r["step"] for r in records if isinstance(r.get("step"), (int, float))]
     planned = config.get("train", {}).get("steps")
     trained = format_value("step", max(steps)) if steps else "0"
@@ -144,6 +163,7 @@ def render_report(run_dir: str | Path) -> str:
     config_text = run.config.read_text()
     config = yaml.safe_load(config_text) or {}
     records = run.read_metrics()
+    summary = _summary(run)
     title = f"ganarium report: {run.path.name}"
     out = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -152,7 +172,7 @@ def render_report(run_dir: str | Path) -> str:
         "1em}svg{font:11px sans-serif;margin:4px}figure{display:inline-block;margin:4px}"
         "img{image-rendering:pixelated}pre{background:#f6f6f6;padding:1em;overflow:auto}",
         f"</style></head><body><h1>{html.escape(title)}</h1>",
-        _table(_about(config, records)),
+        _table(_about(config, records, summary)),
     ]
     eval_path = run.path / "eval.json"
     if eval_path.exists():
@@ -162,7 +182,7 @@ def render_report(run_dir: str | Path) -> str:
             _table([(k, format_value(k, v)) for k, v in results.items()]),
         ]
     out.append("<h2>Training signals</h2>")
-    groups = chart_groups(records)
+    groups = chart_groups(records, tuple(summary.get("capabilities", {}).get("signals", ())))
     if groups:
         out += [svg_chart(name, lines) for name, lines in groups.items()]
     else:

@@ -10,7 +10,8 @@ from ganarium.checkpoint import atomic_write_text
 
 
 class RunDir:
-    """runs/<name>/{config.yaml, checkpoints/, samples/, metrics.jsonl, tb/, report.html}."""
+    """runs/<name>/{config.yaml, recipe.json, checkpoints/, samples/, metrics.jsonl, tb/,
+    report.html, eval.json}."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -48,6 +49,11 @@ class RunDir:
     @property
     def report(self) -> Path:
         return self.path / "report.html"
+
+    @property
+    def summary(self) -> Path:
+        """recipe.json: the recipe's nets with parameter counts and its capabilities."""
+        return self.path / "recipe.json"
 
     def create(self) -> None:
         for d in (self.path, self.checkpoints, self.samples):

@@ -1,17 +1,21 @@
 """The Trainer: runs any recipe's phases, schedules, EMA, mixed precision, logging, sample
 grids, periodic evaluation, atomic checkpoints, exact resume and a divergence guard.
 
-It knows no recipe: everything GAN-specific is in the recipe's ``phases()``.
+It knows no recipe: everything GAN-specific is in the recipe's ``phases()``, and what a recipe
+offers beyond that is read from its ``capabilities()``. ``fit()`` takes callbacks (after log
+steps, evaluations and checkpoints; ``request_stop`` ends a run cleanly), the seam through
+which a study trial reports to a scheduler without the Trainer knowing it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -19,13 +23,15 @@ from torch.utils.data import Dataset
 from torchvision.utils import make_grid, save_image
 from tqdm.auto import tqdm
 
-from ganarium.checkpoint import load_checkpoint, save_checkpoint
-from ganarium.data.stream import BatchStream
+from ganarium.amp import loss_scale
+from ganarium.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from ganarium.data.stream import BatchStream, fixed_examples
 from ganarium.errors import CheckpointError, ConfigError, DivergenceError
-from ganarium.models import Recipe
+from ganarium.recipe import Batch, Phase, Preview, Recipe, StepContext
 from ganarium.rundir import RunDir
 
 Evaluator = Callable[[Recipe], dict[str, float]]
+FP16_MIN_SCALE = 1e-3  # a loss scale driven this low means every step is non-finite
 
 
 @dataclass
@@ -73,8 +79,32 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+class Callback:
+    """Hooks ``Trainer.fit`` calls; override the ones needed. Each gets the Trainer, whose
+    ``request_stop(reason)`` ends the run after the current step with a checkpoint."""
+
+    def on_step(self, trainer: Trainer) -> None:
+        """After every training step (``trainer.step`` is the number of steps done)."""
+
+    def on_log(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        """After a log step, with the logged record."""
+
+    def on_evaluate(self, trainer: Trainer, results: dict[str, float]) -> None:
+        """After a periodic evaluation (``train.eval_every``)."""
+
+    def on_checkpoint(self, trainer: Trainer, path: Path) -> None:
+        """After a checkpoint was written (``path``: the step's checkpoint file)."""
+
+    def on_end(self, trainer: Trainer) -> None:
+        """When ``fit`` returns, finished or stopped (not when it raises)."""
+
+
 class Trainer:
-    """Trains ``recipe`` on ``dataset`` as configured by ``cfg``, writing to ``run`` (optional)."""
+    """Trains ``recipe`` on ``dataset`` as configured by ``cfg``, writing to ``run`` (optional).
+
+    ``preview_dataset`` is where the sample grids' fixed examples come from for recipes whose
+    preview needs inputs (translators); the training data by default.
+    """
 
     def __init__(
         self,
@@ -84,11 +114,14 @@ class Trainer:
         run: RunDir | None = None,
         evaluators: list[Evaluator] | None = None,
         config_record: dict[str, Any] | None = None,
+        callbacks: Iterable[Callback] | None = None,
+        preview_dataset: Dataset | None = None,
     ) -> None:
         cfg.validate()
         if cfg.ema_decay is None:
             cfg = dataclasses.replace(cfg, ema_decay=0.999 if recipe.info.kind == "image" else 0.0)
         self.cfg, self.run, self.evaluators = cfg, run, list(evaluators or [])
+        self.callbacks = list(callbacks or [])
         self.config_record = config_record or {}
         self.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)
@@ -97,32 +130,53 @@ class Trainer:
             self.recipe.enable_ema()
         self.optimizers = self.recipe.configure_optimizers()
         self.phases = self.recipe.phases()
+        self._check_phases(self.phases)
         # 'linear' decays every learning rate to 0 at train.steps, letting the players settle
         self.schedulers = {
             k: torch.optim.lr_scheduler.LambdaLR(o, self._lr_factor)
             for k, o in self.optimizers.items()
         }
-        for ph in self.phases:
+        # each optimizer its own loss scaler, updated after each of its steps (fp16 only)
+        self.scalers = {
+            k: torch.amp.GradScaler(self.device.type, enabled=cfg.amp == "fp16")
+            for k in self.optimizers
+        }
+        self._params = {
+            k: [p for g in o.param_groups for p in g["params"]] for k, o in self.optimizers.items()
+        }
+        self._trainable: str | None = None
+        self.stream = BatchStream(dataset, cfg.batch_size, cfg.seed, self.device, cfg.num_workers)
+        self._preview_source = preview_dataset if preview_dataset is not None else dataset
+        self._preview_examples: Batch | None = None
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
+        self.step = 0
+        self.stop_reason: str | None = None
+        self._writer = None
+        self._nonfinite: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.history: list[dict[str, Any]] = []
+
+    def _check_phases(self, phases: list[Phase]) -> None:
+        seen: list[str] = []
+        for ph in phases:
             if ph.optimizer not in self.optimizers:
                 raise ValueError(f"phase {ph.name!r} names unknown optimizer {ph.optimizer!r}")
-        self.stream = BatchStream(dataset, cfg.batch_size, cfg.seed, self.device, cfg.num_workers)
-        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.amp == "fp16")
-        # A fixed latent batch for the periodic sample grids, drawn from its own generator so
-        # grids never consume the training RNG stream.
-        G = getattr(self.recipe, "G", None)
-        self.grid_z = None
-        if G is not None and hasattr(G, "z_dim"):
-            g = torch.Generator().manual_seed(cfg.seed + 12345)
-            self.grid_z = torch.randn(cfg.n_grid, G.z_dim, generator=g).to(self.device)
-        self.step = 0
-        self._writer = None
-        self.history: list[dict[str, Any]] = []
+            if ph.batch is not None and ph.batch not in seen:
+                raise ValueError(
+                    f"phase {ph.name!r} reuses the batch of {ph.batch!r}, which is no earlier phase"
+                )
+            if ph.every < 1 or ph.repeat < 1:
+                raise ValueError(f"phase {ph.name!r}: every and repeat must be >= 1")
+            seen.append(ph.name)
 
     def _lr_factor(self, step: int) -> float:
         if self.cfg.lr_schedule == "linear" and self.cfg.steps > 0:
             return max(0.0, 1.0 - step / self.cfg.steps)
         return 1.0
+
+    @property
+    def images_seen(self) -> int:
+        """Real samples drawn from the data so far."""
+        return self.stream.drawn * self.cfg.batch_size
 
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -131,9 +185,10 @@ class Trainer:
             "info": self.recipe.info.to_dict(),
             "step": self.step,
             "model": self.recipe.state_dict(),
+            "extra": self.recipe.extra_state(),
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
             "schedulers": {k: sch.state_dict() for k, sch in self.schedulers.items()},
-            "scaler": self.scaler.state_dict(),
+            "scalers": {k: s.state_dict() for k, s in self.scalers.items()},
             "stream": self.stream.state_dict(),
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
@@ -150,16 +205,19 @@ class Trainer:
             opt.load_state_dict(state["optimizers"][k])
         for k, sch in self.schedulers.items():
             sch.load_state_dict(state["schedulers"][k])
-        self.scaler.load_state_dict(state["scaler"])
+        for k, scaler in self.scalers.items():
+            scaler.load_state_dict(state.get("scalers", {}).get(k, {}))
         self.stream.load_state_dict(state["stream"])
         torch.set_rng_state(state["rng_cpu"])
         if state["rng_cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng_cuda"])
         self.step = int(state["step"])
 
-    def save(self) -> None:
+    def save(self) -> Path | None:
+        """Write the step's checkpoint and ``latest.pt`` atomically; returns the step's file."""
         if self.run is None:
-            return
+            return None
+        self._raise_if_diverged()
         for p in self.recipe.parameters():
             if not torch.isfinite(p).all():
                 raise DivergenceError(
@@ -167,10 +225,14 @@ class Trainer:
                     f"checkpoint {self.run.latest} is intact: lower the learning rate and resume."
                 )
         state = self.state_dict()
-        save_checkpoint(self.run.step_checkpoint(self.step), state)
+        path = self.run.step_checkpoint(self.step)
+        save_checkpoint(path, state)
         save_checkpoint(self.run.latest, state)
         for old in self.run.step_checkpoints()[: -self.cfg.keep_checkpoints or None]:
             old.unlink(missing_ok=True)
+        for cb in self.callbacks:
+            cb.on_checkpoint(self, path)
+        return path
 
     def resume(self) -> None:
         if self.run is None or not self.run.has_checkpoint():
@@ -197,11 +259,35 @@ class Trainer:
                 if k != "step" and isinstance(v, (int, float)):
                     self.writer.add_scalar(k, v, record["step"])
 
+    def _fork_rng(self):
+        """Sampling and evaluation draw their own noise inside this, so the training RNG stream
+        (and so a resumed run) never depends on whether and when they happened."""
+        return torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else [])
+
+    def preview_examples(self) -> Batch:
+        """A fixed batch of ``n_grid`` examples for the recipe's preview (drawn once, seeded)."""
+        if self._preview_examples is None:
+            with self._fork_rng():
+                batch = fixed_examples(self._preview_source, self.cfg.n_grid, self.cfg.seed)
+            self._preview_examples = {k: v.to(self.device) for k, v in batch.items()}
+        return self._preview_examples
+
+    def preview(self) -> Preview | None:
+        """The recipe's preview at this step, drawn with the same noise every time and outside
+        the training RNG stream."""
+        with self._fork_rng():
+            torch.manual_seed(self.cfg.seed + 12345)
+            return self.recipe.preview(self.cfg.n_grid, self.preview_examples())
+
     def save_samples(self) -> None:
-        if self.run is None or self.grid_z is None or self.recipe.info.kind != "image":
+        if self.run is None:
             return
-        x = self.recipe.generate(len(self.grid_z), z=self.grid_z).float().cpu()
-        grid = make_grid(x, nrow=int(math.sqrt(len(x))) or 1, normalize=True, value_range=(-1, 1))
+        preview = self.preview()
+        if preview is None:
+            return
+        grid = make_grid(
+            preview.images.float().cpu(), nrow=preview.nrow, normalize=True, value_range=(-1, 1)
+        )
         self.run.samples.mkdir(parents=True, exist_ok=True)
         save_image(grid, self.run.sample_grid(self.step))
         if self.writer is not None:
@@ -209,12 +295,16 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         out: dict[str, float] = {}
-        # Evaluators draw their own noise; forking keeps the training RNG stream (and so a
-        # resumed run) independent of whether and when evaluation happened.
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+        with self._fork_rng():
             for ev in self.evaluators:
                 out.update(ev(self.recipe))
+        for cb in self.callbacks:
+            cb.on_evaluate(self, out)
         return out
+
+    def request_stop(self, reason: str = "requested") -> None:
+        """End ``fit`` after the current step, writing a checkpoint at that step."""
+        self.stop_reason = reason
 
     # -- the loop --------------------------------------------------------------------------
     def _autocast(self):
@@ -222,31 +312,95 @@ class Trainer:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
+    def _train_only(self, optimizer: str) -> None:
+        """Parameters of the other optimizers stop requiring gradients during this phase, so a G
+        step does not back-propagate into D's weights (their gradients would be discarded)."""
+        if self._trainable == optimizer:
+            return
+        for k, params in self._params.items():
+            if k != optimizer:
+                for p in params:
+                    p.requires_grad_(False)
+        for p in self._params[optimizer]:
+            p.requires_grad_(True)
+        self._trainable = optimizer
+
+    def _release_params(self) -> None:
+        for params in self._params.values():
+            for p in params:
+                p.requires_grad_(True)
+        self._trainable = None
+
+    def _watch_finite(self, phase: str, loss: torch.Tensor) -> None:
+        """Remember, on the device and without a host sync, the first step whose ``phase`` loss
+        was non-finite; read at log and checkpoint time by ``_raise_if_diverged``. Under fp16 a
+        non-finite loss is the loss scaler's business (the step is skipped, the scale lowered)."""
+        if self.cfg.amp == "fp16":
+            return
+        loss = loss.detach().float()
+        bad = ~torch.isfinite(loss)
+        if phase not in self._nonfinite:
+            self._nonfinite[phase] = (
+                torch.full((), -1, dtype=torch.long, device=loss.device),
+                torch.zeros((), device=loss.device),
+            )
+        first, value = self._nonfinite[phase]
+        new = bad & (first < 0)
+        value = torch.where(new, loss, value)
+        first = torch.where(new, torch.full_like(first, self.step), first)
+        self._nonfinite[phase] = (first, value)
+
+    def _raise_if_diverged(self) -> None:
+        for phase, (first, value) in self._nonfinite.items():
+            if int(first) >= 0:
+                raise DivergenceError(
+                    f"training diverged at step {int(first)}: the {phase} loss is {value.item()}. "
+                    "The last good checkpoint is kept; try a lower learning rate."
+                )
+        for name, scaler in self.scalers.items():
+            if scaler.is_enabled() and scaler.get_scale() < FP16_MIN_SCALE:
+                raise DivergenceError(
+                    f"training diverged by step {self.step}: under fp16 the {name} losses stay "
+                    "non-finite (loss scale below 1e-3). Try train.amp=bf16 or a lower learning rate."
+                )
+
+    def _optimizer_step(self, name: str, loss: torch.Tensor) -> bool:
+        """Backward and step optimizer ``name``; False when the fp16 scaler skipped the step."""
+        opt, scaler = self.optimizers[name], self.scalers[name]
+        opt.zero_grad(set_to_none=True)
+        if not scaler.is_enabled():
+            loss.backward()
+            opt.step()
+            return True
+        scaler.scale(loss).backward()
+        before = scaler.get_scale()
+        scaler.step(opt)
+        scaler.update()
+        return scaler.get_scale() >= before  # the scale drops exactly when the step was skipped
+
     def train_step(self) -> dict[str, torch.Tensor]:
-        """One generator iteration: every due phase, each ``repeat`` times. Returns detached logs."""
+        """One generator iteration: every due phase, each ``repeat`` times. Returns the detached
+        logs of the phases that ran."""
         logs: dict[str, torch.Tensor] = {}
+        ctx = StepContext(self.step, self.cfg.steps, self.images_seen)
         for ph in self.phases:
             if self.step % ph.every:
                 continue
-            opt = self.optimizers[ph.optimizer]
-            for _ in range(ph.repeat):
-                batch = next(self.stream)
-                with self._autocast():
-                    loss, parts = ph.loss(batch)
-                if not torch.isfinite(loss):
-                    raise DivergenceError(
-                        f"training diverged at step {self.step}: the {ph.name} loss is {loss.item()}. "
-                        f"The last good checkpoint is kept; try a lower learning rate."
-                    )
-                opt.zero_grad(set_to_none=True)
-                self.scaler.scale(loss).backward()
-                self.scaler.step(opt)
-                self.scaler.update()
-                if ph.after is not None:
-                    ph.after()
+            self._train_only(ph.optimizer)
+            scaler = self.scalers[ph.optimizer]
+            for r in range(ph.repeat):
+                ctx.repeat = r
+                batch = ctx.batches[ph.batch] if ph.batch is not None else next(self.stream)
+                ctx.batches[ph.name] = batch
+                scale = scaler.get_scale() if scaler.is_enabled() else 1.0
+                with self._autocast(), loss_scale(scale):
+                    loss, parts = ph.loss(batch, ctx)
+                self._watch_finite(ph.name, loss)
+                if self._optimizer_step(ph.optimizer, loss) and ph.after is not None:
+                    ph.after(ctx)
             logs[f"loss/{ph.name}"] = loss.detach()
             for k, v in parts.items():
-                logs[f"{ph.name}/{k}"] = v
+                logs[f"{ph.name}/{k}"] = v.detach()
         if self.recipe.ema:
             self.recipe.update_ema(self.ema_decay_at(self.step))
         for sch in self.schedulers.values():
@@ -261,10 +415,22 @@ class Trainer:
         t = step - self.cfg.ema_start
         return min(self.cfg.ema_decay, (1 + t) / (10 + t))
 
-    def fit(self) -> list[dict[str, Any]]:
+    def _write_recipe_summary(self) -> None:
+        """RUN/recipe.json: the recipe's nets with their parameter counts and what it offers."""
+        summary = {
+            "recipe": self.recipe.name,
+            "nets": self.recipe.parameter_counts(),
+            "capabilities": self.recipe.capabilities().to_dict(),
+        }
+        atomic_write_text(self.run.summary, json.dumps(summary, indent=1))
+
+    def fit(self, callbacks: Iterable[Callback] = ()) -> list[dict[str, Any]]:
+        """Train to ``train.steps`` (or until ``request_stop``); returns the logged records."""
         cfg = self.cfg
+        self.callbacks += [cb for cb in callbacks if cb not in self.callbacks]
         if self.run is not None:
             self.run.create()
+            self._write_recipe_summary()
             if self.step == 0:
                 self.save_samples()
         bar = tqdm(
@@ -276,47 +442,63 @@ class Trainer:
             leave=False,
         )
         sums: dict[str, torch.Tensor] = {}
-        n_sum, t0 = 0, time.perf_counter()
+        counts: dict[str, int] = {}
+        n_steps, t0 = 0, time.perf_counter()
+        saved_at = -1
         try:
-            while self.step < cfg.steps:
+            while self.step < cfg.steps and self.stop_reason is None:
                 logs = self.train_step()
                 self.step += 1
-                for k, v in logs.items():
+                for k, v in logs.items():  # averaged over the steps where the key was logged
                     sums[k] = sums[k] + v if k in sums else v.clone()
-                n_sum += 1
+                    counts[k] = counts.get(k, 0) + 1
+                n_steps += 1
                 bar.update(1)
+                for cb in self.callbacks:
+                    cb.on_step(self)
                 due = lambda every: every > 0 and (self.step % every == 0 or self.step == cfg.steps)  # noqa: E731
                 if due(cfg.log_every):
+                    self._raise_if_diverged()
                     record: dict[str, Any] = {"step": self.step}
-                    record.update({k: float(v) / n_sum for k, v in sums.items()})
+                    record.update({k: float(v) / counts[k] for k, v in sums.items()})
                     record.update(self.recipe.learning_state())
-                    record["sec_per_step"] = (time.perf_counter() - t0) / n_sum
+                    record["sec_per_step"] = (time.perf_counter() - t0) / n_steps
                     if due(cfg.eval_every):
                         record.update(self.evaluate())
                     self.log(record)
+                    for cb in self.callbacks:
+                        cb.on_log(self, record)
                     bar.set_postfix(
                         {
-                            k.split("/")[-1] if k.startswith("loss/") else k: f"{v:.3g}"
+                            k.split("/")[-1]: f"{v:.3g}"
                             for k, v in record.items()
                             if k.startswith("loss/")
                         }
                     )
-                    sums, n_sum, t0 = {}, 0, time.perf_counter()
+                    sums, counts, n_steps, t0 = {}, {}, 0, time.perf_counter()
                 elif due(cfg.eval_every):
                     self.log({"step": self.step, **self.evaluate()})
                 if due(cfg.sample_every):
                     self.save_samples()
                 if due(cfg.checkpoint_every):
                     self.save()
+                    saved_at = self.step
+            self._raise_if_diverged()
+            if self.stop_reason is not None and saved_at != self.step:
+                self.save()
         finally:
+            self._release_params()
             bar.close()
             if self._writer is not None:
                 self._writer.flush()
+        for cb in self.callbacks:
+            cb.on_end(self)
         return self.history
 
 
 def load_recipe_weights(recipe: Recipe, state: dict[str, Any]) -> None:
-    """Load a checkpoint's weights into a recipe, creating EMA copies the checkpoint has."""
+    """Load a checkpoint's weights (and extra state) into a recipe, creating EMA copies the
+    checkpoint has."""
     model = state["model"]
     if any(k.startswith("ema.") for k in model) and not recipe.ema:
         recipe.enable_ema()
@@ -327,3 +509,6 @@ def load_recipe_weights(recipe: Recipe, state: dict[str, Any]) -> None:
             f"checkpoint weights do not fit recipe {recipe.name!r} as configured "
             f"({str(e).splitlines()[0][:200]}): was it trained with other hyper-parameters?"
         ) from None
+    if state.get("extra"):
+        recipe.load_extra_state(state["extra"])
+    recipe.trained_steps = int(state.get("step", 0))

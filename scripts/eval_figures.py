@@ -37,8 +37,7 @@ def one(job: tuple[str, str, int, int]) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from ganarium.metrics.evaluate import evaluate_run
-    from ganarium.runs import start_run
+    from ganarium.runs import evaluate_run, start_run
 
     recipe, data, steps, n = job
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +59,7 @@ def one(job: tuple[str, str, int, int]) -> dict:
 
 def evaluate_run_untrained(trainer, n: int) -> dict:
     trainer.save()
-    from ganarium.metrics.evaluate import evaluate_run
+    from ganarium.runs import evaluate_run
 
     return evaluate_run(str(trainer.run.path), ["fid", "modes"], n, progress=False)
 

@@ -116,6 +116,18 @@ def test_eval_prints_and_saves_all_metric_groups(tmp_path, capsys):
         assert key in saved and key in out
 
 
+def test_eval_uses_the_extractor_it_is_given(tmp_path, capsys):
+    import json
+
+    run = tmp_path / "run"
+    assert main(["train", "dcgan", "--data", "digits", *FAST, "--run-dir", str(run)]) == 0
+    assert main(["eval", str(run), "--metrics", "fid", "--n", "50", "--extractor", "pixels"]) == 0
+    saved = json.loads((run / "eval.json").read_text())
+    assert "fid[pixels]" in saved and "fid[digit-classifier]" not in saved
+    assert main(["eval", str(run), "--metrics", "fid", "--n", "50", "--extractor", "pixls"]) == 2
+    assert "unknown feature extractor 'pixls'" in capsys.readouterr().err
+
+
 def test_eval_folders_without_inception_weights_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("GANARIUM_INCEPTION_WEIGHTS", raising=False)
     monkeypatch.setenv("GANARIUM_NO_DOWNLOAD", "1")

@@ -11,6 +11,7 @@ import torch
 
 from ganarium.cli import main
 from ganarium.errors import DataError
+from ganarium.models import StepContext
 from ganarium.nn.conditioning import LatentConditioner
 from ganarium.runs import start_run
 
@@ -358,11 +359,6 @@ def test_triplegan_pseudo_discriminative_loss_starts_at_its_step(tmp_path):
     items += ["model.c_width=8", "model.pseudo_start=2", "train.steps=4", "train.log_every=2"]
     trainer = start_run("triplegan", "digits", items + FAST[1:], run_dir=str(run))
     trainer.fit()
-    recipe = trainer.recipe
-    assert int(recipe.g_steps) == 4  # counted once per G step, and saved with the weights
-    from ganarium.runs import load_recipe
-
-    assert int(load_recipe(run).g_steps) == 4
     records = [
         json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line
     ]
@@ -396,10 +392,11 @@ def test_triplegan_classifier_pair_terms_match_their_definitions(c_pairs):
 def test_triplegan_steps_before_any_label_is_seen():
     recipe, data = _tiny_triplegan()
     batch = {"image": data.tensors["image"][:8], "label": torch.full((8,), -1)}
+    ctx = StepContext(step=0, total_steps=10)
     for loss_fn in (recipe.d_loss, recipe.c_loss, recipe.g_loss):
-        loss, _ = loss_fn(batch)
+        loss, _ = loss_fn(batch, ctx)
         assert torch.isfinite(loss)
-    recipe.c_loss(batch)[0].backward()
+    recipe.c_loss(batch, ctx)[0].backward()
     assert recipe.C.head.weight.grad is not None  # the unlabelled terms still train C
 
 
@@ -450,19 +447,19 @@ def test_triplegan_mean_teacher_follows_c_and_is_the_classifier_users_get():
     assert recipe.classifier() is recipe.C_teacher
     assert not any(p.requires_grad for p in recipe.C_teacher.parameters())
     batch = {"image": data.tensors["image"][:8], "label": data.tensors["label"][:8]}
-    recipe.g_steps += 1000  # past the ramp: the consistency term counts in full
-    loss, logs = recipe.c_loss(batch)
+    ctx = StepContext(step=1000, total_steps=2000)  # past the ramp: the term counts in full
+    loss, logs = recipe.c_loss(batch, ctx)
     assert "consistency" in logs and torch.isfinite(loss)
     with torch.no_grad():
         for p in recipe.C.parameters():
             p.add_(1.0)
     before = [p.clone() for p in recipe.C_teacher.parameters()]
-    recipe._update_teacher()
+    recipe._update_teacher(ctx)
     for p_t, p_0, p in zip(recipe.C_teacher.parameters(), before, recipe.C.parameters()):
         torch.testing.assert_close(p_t, 0.5 * p_0 + 0.5 * p)  # decay 0.5: halfway to C
     plain, _ = _tiny_triplegan(consistency_weight=0.0)
     assert plain.classifier() is plain.C and not hasattr(plain, "C_teacher")
-    assert "consistency" not in plain.c_loss(batch)[1]
+    assert "consistency" not in plain.c_loss(batch, ctx)[1]
 
 
 def test_consistency_mse_and_its_ramp():
@@ -476,8 +473,7 @@ def test_consistency_mse_and_its_ramp():
     recipe, _ = _tiny_triplegan(consistency_rampup=100)
     ramps = []
     for step in (0, 50, 100, 500):
-        recipe.g_steps.fill_(step)
-        ramps.append(recipe._consistency_ramp())
+        ramps.append(recipe._consistency_ramp(step))
     assert ramps[0] == pytest.approx(math.exp(-5)) and ramps[2] == ramps[3] == 1.0
     assert ramps[0] < ramps[1] < ramps[2]
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganarium.checks import learning_check
-from ganarium.models import RECIPES
+from ganarium.models import RECIPES, CapabilityError
 from ganarium.runs import load_recipe, start_run
 
 RECIPE_NAMES = RECIPES.names()
@@ -72,3 +72,44 @@ def test_recipe_trains_samples_and_round_trips(name, tmp_path, tiny_overrides):
     assert torch.allclose(x1, x2, atol=1e-6), "a reloaded checkpoint must reproduce the samples"
     if info.kind == "image":
         assert (tmp_path / "run" / "samples" / "step_000004.png").exists()
+    check_declared_capabilities(loaded)
+
+
+def check_declared_capabilities(recipe) -> None:
+    """What ``capabilities()`` declares works; what it does not declare refuses in one line."""
+    caps, info = recipe.capabilities(), recipe.info
+    shape = (3, *info.shape)
+    images = torch.rand(3, *info.shape) * 2 - 1
+    offered = {
+        "conditional": lambda: recipe.generate(3, labels=torch.tensor([0, 1, 1])),
+        "latent_dim": lambda: recipe.decode(torch.randn(3, caps.latent_dim)),
+        "truncation": lambda: recipe.generate(3, truncation=0.5),
+        "codes": lambda: [recipe.code_traversal(c, steps=2)[0][:3] for c in caps.codes][-1],
+        "encode": lambda: recipe.reconstruct(images),
+        "edit": lambda: recipe.edit(images, 1),
+        "classifier": lambda: recipe.classifier().eval()(images),
+    }
+    refused = {
+        "latent_dim": lambda: recipe.decode(torch.randn(3, 4)),
+        "codes": lambda: recipe.code_traversal("c1"),
+        "encode": lambda: recipe.reconstruct(images),
+        "edit": lambda: recipe.edit(images, 1),
+        "classifier": lambda: recipe.classifier(),
+        "translate": lambda: recipe.translate(images),
+    }
+    for name, call in offered.items():
+        if not getattr(caps, name):
+            continue
+        out = call()
+        want = (3, info.num_classes) if name == "classifier" else shape
+        assert out.shape == want and torch.isfinite(out).all(), name
+    for name, call in refused.items():
+        if not getattr(caps, name):
+            with pytest.raises(CapabilityError, match="does not offer"):
+                call()
+    if caps.latent_dim:  # decode is differentiable in z and, with no codes drawn, is generate(z=)
+        z = torch.randn(3, caps.latent_dim, requires_grad=True)
+        recipe.decode(z).sum().backward()
+        assert z.grad is not None and z.grad.abs().sum() > 0
+        if not caps.codes:
+            torch.testing.assert_close(recipe.generate(3, z=z.detach()), recipe.decode(z.detach()))

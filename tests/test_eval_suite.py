@@ -279,10 +279,12 @@ def test_evaluate_samples_labels_extractor_and_rejects_misfits():
     assert res["classes_covered"] == 10 and res["n_real"] == 700
     with pytest.raises(GanariumError, match="Did you mean: fid"):
         evaluate_samples(test, digits.info, ["fdi"], real=test)
-    with pytest.raises(GanariumError, match="'exact' needs the shapes dataset"):
+    with pytest.raises(
+        GanariumError, match="'exact' needs data whose manifold is known \\(shapes\\)"
+    ):
         evaluate_samples(test, digits.info, ["exact"])
     shapes = load_dataset("shapes", n=10, size=8)
-    with pytest.raises(GanariumError, match="'modes' needs toy 2-D data"):
+    with pytest.raises(GanariumError, match="'modes' needs data with known modes"):
         evaluate_samples(shapes.tensors["image"], shapes.info, ["modes"])
     with pytest.raises(GanariumError, match="'is' needs class logits"):
         evaluate_samples(shapes.tensors["image"], shapes.info, ["is"])

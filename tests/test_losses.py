@@ -44,6 +44,13 @@ def test_every_loss_pushes_the_right_way(name):
         )
         adv.d(real_e, fake_e).backward()
         assert real_e.grad.sum() > 0 and fake_e.grad.sum() < 0
+        g_e = torch.full((8,), 0.5, requires_grad=True)
+        adv.g(g_e).backward()
+        assert g_e.grad.sum() > 0  # G lowers its loss by lowering the energy of its samples
+        assert losses.energy_g(torch.tensor([0.2, 0.4])).item() == pytest.approx(0.3)
+        assert losses.energy_margin_d(torch.tensor([0.2]), torch.tensor([0.4])).item() == (
+            pytest.approx(0.2 + 0.6)
+        )
         return
     adv.d(real, fake).backward()
     assert real.grad.sum() < 0

@@ -42,6 +42,9 @@ def test_train_writes_a_report_with_began_progress_signal(tmp_path, capsys):
     # sample grids of steps 0, 2 and 4, inlined
     assert page.count("data:image/png;base64,") == 3 and "step 4</figcaption>" in page
     assert "steps trained</th><td>4 of 4" in page
+    # the nets with their parameter counts, from recipe.json (the recipe's nets())
+    g_params = json.loads((run / "recipe.json").read_text())["nets"]["G"]
+    assert f"G {g_params:,} parameters" in page and "offers</th><td>latent_dim, signals" in page
 
 
 def test_report_command_shows_the_latest_evaluation(tmp_path, capsys):
@@ -72,6 +75,8 @@ def test_chart_groups_and_chart_skip_non_finite_values():
     groups = chart_groups(records)
     # progress signals first, each periodic metric on its own scale; then one chart per phase
     assert list(groups) == ["M_global", "domain_fid", "classes_covered", "losses", "G step"]
+    declared = chart_groups(records, signals=("classes_covered", "M_global"))
+    assert list(declared)[:3] == ["classes_covered", "M_global", "domain_fid"]
     assert groups["losses"]["D"] == [(1.0, 1.0)] and len(groups["losses"]["G"]) == 2
     svg = svg_chart("losses", groups["losses"])
     assert svg.count("<polyline") == 2 and ">D</text>" in svg and ">G</text>" in svg

@@ -19,7 +19,9 @@ from ganarium.models import RECIPES, LearningCheck, Recipe
 from ganarium.registry import Registry
 from ganarium.train import TrainConfig, Trainer
 
-Measure = Callable[[Recipe, DataInfo, LearningCheck], dict[str, float]]
+# measure(recipe, info, check, history): ``history`` holds the records the Trainer logged (empty
+# for the untrained model), so a kind can judge a recipe's progress signals
+Measure = Callable[[Recipe, DataInfo, LearningCheck, list[dict[str, Any]]], dict[str, float]]
 Judge = Callable[[dict[str, float], dict[str, float], dict[str, float]], list[str]]
 
 
@@ -67,12 +69,17 @@ def learning_check(recipe: str) -> LearningCheck:
 
 
 def measure_seeded(
-    kind: CheckKind, recipe: Recipe, info: DataInfo, check: LearningCheck, seed: int
+    kind: CheckKind,
+    recipe: Recipe,
+    info: DataInfo,
+    check: LearningCheck,
+    seed: int,
+    history: list[dict[str, Any]] | None = None,
 ) -> dict[str, float]:
     """Measure with a fixed noise seed, without disturbing the training RNG stream."""
     with torch.random.fork_rng():
         torch.manual_seed(seed + 777)
-        return kind.measure(recipe, info, check)
+        return kind.measure(recipe, info, check, list(history or []))
 
 
 def check_trainer(
@@ -109,8 +116,8 @@ def run_check(
     net = trainer.recipe
     t0 = time.perf_counter()
     before = measure_seeded(kind, net, info, check, seed)
-    trainer.fit()
-    after = measure_seeded(kind, net, info, check, seed)
+    history = trainer.fit()
+    after = measure_seeded(kind, net, info, check, seed, history)
     return CheckResult(
         recipe,
         check.kind,

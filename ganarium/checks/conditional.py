@@ -25,7 +25,7 @@ from ganarium.checks.core import (
 )
 from ganarium.data import DataInfo, load_dataset
 from ganarium.models import LearningCheck, Recipe
-from ganarium.runs import generate_batched
+from ganarium.recipe import generate_batched
 
 
 # -- InfoGAN: categorical-code cluster purity ------------------------------------------------
@@ -37,7 +37,9 @@ def cluster_purity(codes: torch.Tensor, predicted: torch.Tensor) -> float:
     return total / len(codes)
 
 
-def _purity_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
+def _purity_measure(
+    recipe: Recipe, info: DataInfo, check: LearningCheck, history=()
+) -> dict[str, float]:
     from ganarium.metrics.digits import classify
 
     k = recipe.hp.n_categories
@@ -105,7 +107,9 @@ def labels_only_baseline(recipe: Recipe, check: LearningCheck, seed: int = 0) ->
     return _BASELINES[key]
 
 
-def _semi_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
+def _semi_measure(
+    recipe: Recipe, info: DataInfo, check: LearningCheck, history=()
+) -> dict[str, float]:
     return {
         "accuracy": _accuracy(recipe.classifier(), *_test_split(check)),
         "baseline": labels_only_baseline(recipe, check),
@@ -138,7 +142,9 @@ CHECK_KINDS.add(
 N_EDIT = 500
 
 
-def _icgan_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
+def _icgan_measure(
+    recipe: Recipe, info: DataInfo, check: LearningCheck, history=()
+) -> dict[str, float]:
     from ganarium.metrics.digits import classify
 
     x, _ = _test_split(check)
@@ -181,7 +187,7 @@ CHECK_KINDS.add(
 
 # -- Triple-GAN: both a better classifier and class-conditional samples ------------------------
 def _semi_conditional_measure(
-    recipe: Recipe, info: DataInfo, check: LearningCheck
+    recipe: Recipe, info: DataInfo, check: LearningCheck, history=()
 ) -> dict[str, float]:
     return {**_semi_measure(recipe, info, check), **_digits_measure(recipe, info, check)}
 

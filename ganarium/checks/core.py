@@ -8,13 +8,13 @@ import torch
 from ganarium.checks import CHECK_KINDS, CheckKind
 from ganarium.data import DataInfo
 from ganarium.models import LearningCheck, Recipe
-from ganarium.runs import generate_batched
+from ganarium.recipe import generate_batched
 
 N_TOY = 2500
 N_DIGITS = 1000
 
 
-def _toy_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
+def _toy_measure(recipe: Recipe, info: DataInfo, check: LearningCheck, history) -> dict[str, float]:
     from ganarium.metrics.toy2d import toy2d_metrics
 
     m = toy2d_metrics(generate_batched(recipe, N_TOY), info)
@@ -52,9 +52,11 @@ def digit_scores(x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[st
     return {k: float(m[k]) for k in keys}
 
 
-def _digits_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
+def _digits_measure(
+    recipe: Recipe, info: DataInfo, check: LearningCheck, history=()
+) -> dict[str, float]:
     labels = None
-    if getattr(recipe.hp, "conditional", False) or recipe.requires_labels:
+    if recipe.capabilities().conditional:
         labels = torch.arange(N_DIGITS) % info.num_classes
         x = generate_batched(recipe, N_DIGITS, labels=labels)
     else:

@@ -1,6 +1,6 @@
 """Check kinds of the energy family: BEGAN's convergence measure must fall during training
-(its mean over the first quarter of the G steps above its mean over the last quarter), besides
-the digits bars (domain FID, classes covered)."""
+(its mean over the first quarter of the logged steps above its mean over the last quarter; the
+check logs every step), besides the digits bars (domain FID, classes covered)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from ganarium.data import DataInfo
 from ganarium.models import LearningCheck, Recipe
 
 
-def _convergence_measure(recipe: Recipe, info: DataInfo, check: LearningCheck) -> dict[str, float]:
+def _convergence_measure(
+    recipe: Recipe, info: DataInfo, check: LearningCheck, history
+) -> dict[str, float]:
     m = _digits_measure(recipe, info, check)
-    history = list(getattr(recipe, "m_global_history", []))
-    q = len(history) // 4
+    series = [r["M_global"] for r in history if "M_global" in r]
+    q = len(series) // 4
     if q > 0:
-        m["M_global_first_quarter"] = sum(history[:q]) / q
-        m["M_global_last_quarter"] = sum(history[-q:]) / q
+        m["M_global_first_quarter"] = sum(series[:q]) / q
+        m["M_global_last_quarter"] = sum(series[-q:]) / q
     return m
 
 

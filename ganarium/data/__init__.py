@@ -25,6 +25,11 @@ class DataInfo:
     shape: one sample's shape, (C, H, W) for images or (D,) for vectors.
     num_classes: 0 when the data has no labels.
     value_range: (low, high) of the values, or None when unbounded (toy 2-D data).
+    extractor: the feature extractor that suits this data for FID, KID and precision/recall
+        (``digit-classifier`` for digits, ``pixels`` for toy and shape data, else ``inception``).
+    domain: the data-specific metric set in ``ganarium.metrics.DOMAINS`` (modes, exact
+        precision, cheap periodic metrics): ``digits``, ``toy2d``, ``stacked-digits``,
+        ``shapes``; empty when there is none.
     """
 
     name: str
@@ -33,6 +38,8 @@ class DataInfo:
     value_range: tuple[float, float] | None = (-1.0, 1.0)
     kind: Literal["image", "vector"] = "image"
     extras: dict[str, Any] = field(default_factory=dict)
+    extractor: str = "inception"
+    domain: str = ""
 
     @property
     def channels(self) -> int:

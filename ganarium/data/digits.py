@@ -99,7 +99,13 @@ def digits(
     y = torch.from_numpy(labels)
     if labels_per_class is not None:
         y = mask_labels(y, labels_per_class, seed)
-    info = DataInfo(name="digits", shape=(1, size, size), num_classes=10)
+    info = DataInfo(
+        name="digits",
+        shape=(1, size, size),
+        num_classes=10,
+        extractor="digit-classifier",
+        domain="digits",
+    )
     return TensorDictDataset({"image": x.contiguous(), "label": y}, info)
 
 

@@ -60,5 +60,11 @@ def random_vertices(n: int, g: torch.Generator) -> torch.Tensor:
 def shapes(n: int = 10_000, size: int = 28, seed: int = 0) -> TensorDictDataset:
     g = torch.Generator().manual_seed(seed)
     v = random_vertices(n, g)
-    info = DataInfo(name="shapes", shape=(1, size, size), extras={"gray": GRAY})
+    info = DataInfo(
+        name="shapes",
+        shape=(1, size, size),
+        extras={"gray": GRAY},
+        extractor="pixels",
+        domain="shapes",
+    )
     return TensorDictDataset({"image": render(v, size), "vertices": v}, info)

@@ -22,5 +22,11 @@ def stacked_digits(
     idx = torch.randint(len(x), (n, 3), generator=g)
     images = x[idx].squeeze(2)  # (n, 3, 1, H, W) -> (n, 3, H, W)
     labels = y[idx[:, 0]] * 100 + y[idx[:, 1]] * 10 + y[idx[:, 2]]
-    info = DataInfo(name="stacked-digits", shape=(3, size, size), num_classes=1000)
+    info = DataInfo(
+        name="stacked-digits",
+        shape=(3, size, size),
+        num_classes=1000,
+        extractor="digit-classifier-x3",
+        domain="stacked-digits",
+    )
     return TensorDictDataset({"image": images, "label": labels}, info)

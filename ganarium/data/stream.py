@@ -9,16 +9,55 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ganarium.errors import DataError
 
+_SEED_MIX = 100_003
 
-class _OffsetSampler(Sampler[int]):
-    def __init__(self, order: torch.Tensor) -> None:
-        self.order = order
 
-    def __iter__(self):
-        return iter(self.order.tolist())
+def sample_seed(seed: int, epoch: int, position: int) -> int:
+    """The seed of the sample at ``position`` of ``epoch``'s order: whatever a dataset draws
+    for it (random crops, flips) depends on these alone, not on workers or on resumes."""
+    return (seed * _SEED_MIX + epoch) * 1_000_003 + position
+
+
+class _SeededItems(Dataset):
+    """``dataset[i]`` drawn under its own seed: items are requested as ``(i, seed)``."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
 
     def __len__(self) -> int:
-        return len(self.order)
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, item: tuple[int, int]) -> dict[str, torch.Tensor]:
+        index, seed = item
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self.dataset[index]
+
+
+class _OrderSampler(Sampler[tuple[int, int]]):
+    """Yields (index, seed) for the rest of an epoch's order, from ``start`` on."""
+
+    def __init__(self, order: torch.Tensor, start: int, seed: int, epoch: int) -> None:
+        self.order, self.start, self.seed, self.epoch = order, start, seed, epoch
+
+    def __iter__(self):
+        for pos in range(self.start, len(self.order)):
+            yield int(self.order[pos]), sample_seed(self.seed, self.epoch, pos)
+
+    def __len__(self) -> int:
+        return len(self.order) - self.start
+
+
+def fixed_examples(dataset: Dataset, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """``n`` examples (fewer if the data is smaller) at seeded random indices, always the same
+    for the same seed; for previews. Call it inside ``torch.random.fork_rng``."""
+    count = len(dataset)  # type: ignore[arg-type]
+    idx = torch.randperm(count, generator=torch.Generator().manual_seed(seed + 4242))[:n]
+    tensors = getattr(dataset, "tensors", None)
+    if tensors is not None:
+        return {k: v[idx] for k, v in tensors.items()}
+    items = [_SeededItems(dataset)[(int(i), sample_seed(seed, -1, int(i)))] for i in idx]
+    return {k: torch.stack([it[k] for it in items]) for k in items[0]}
 
 
 class BatchStream:
@@ -26,7 +65,10 @@ class BatchStream:
 
     Its position (epoch, batch index) is saved in checkpoints, so a resumed run sees exactly the
     batches the uninterrupted run would have seen. In-memory datasets (with ``.tensors``) are
-    indexed directly; others go through a DataLoader.
+    indexed directly; others go through a DataLoader that draws no seed from the global RNG
+    (its generator is seeded per epoch) and reads each sample under a seed of its own
+    (``sample_seed``), so random augmentations are the same with any number of workers and
+    after any resume.
     """
 
     def __init__(
@@ -59,9 +101,28 @@ class BatchStream:
         self._order: torch.Tensor | None = None
         self._loader_iter = None
 
+    @property
+    def drawn(self) -> int:
+        """Batches drawn so far."""
+        return self.epoch * self.batches_per_epoch + self.index
+
     def _permutation(self) -> torch.Tensor:
-        g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        g = torch.Generator().manual_seed(self.seed * _SEED_MIX + self.epoch)
         return torch.randperm(len(self.dataset), generator=g)  # type: ignore[arg-type]
+
+    def _loader(self) -> DataLoader:
+        start = self.index * self.batch_size
+        return DataLoader(
+            _SeededItems(self.dataset),
+            batch_size=self.batch_size,
+            sampler=_OrderSampler(self._order, start, self.seed, self.epoch),
+            drop_last=True,
+            num_workers=self.num_workers,
+            pin_memory=self.device.type == "cuda",
+            # the loader's base seed comes from here, not from the training RNG
+            generator=torch.Generator().manual_seed(self.seed * _SEED_MIX + self.epoch),
+            persistent_workers=False,
+        )
 
     def __iter__(self):
         return self
@@ -80,16 +141,7 @@ class BatchStream:
             batch = {k: v.index_select(0, idx) for k, v in self._tensors.items()}
         else:
             if self._loader_iter is None:
-                rest = self._order[self.index * self.batch_size :]
-                loader = DataLoader(
-                    self.dataset,
-                    batch_size=self.batch_size,
-                    sampler=_OffsetSampler(rest),
-                    drop_last=True,
-                    num_workers=self.num_workers,
-                    pin_memory=self.device.type == "cuda",
-                )
-                self._loader_iter = iter(loader)
+                self._loader_iter = iter(self._loader())
             batch = next(self._loader_iter)
             batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
         self.index += 1

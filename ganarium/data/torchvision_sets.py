@@ -12,18 +12,18 @@ from torchvision import transforms as T
 from ganarium.data import DATASETS, DataInfo
 from ganarium.errors import DataError
 
-_SETS: dict[str, tuple[Any, int, int, int]] = {
-    # name: (class, channels, classes, native size)
-    "mnist": (tvd.MNIST, 1, 10, 28),
-    "fashion-mnist": (tvd.FashionMNIST, 1, 10, 28),
-    "cifar10": (tvd.CIFAR10, 3, 10, 32),
-    "celeba": (tvd.CelebA, 3, 0, 64),
+_SETS: dict[str, tuple[Any, int, int, int, str, str]] = {
+    # name: (class, channels, classes, native size, extractor, domain)
+    "mnist": (tvd.MNIST, 1, 10, 28, "digit-classifier", "digits"),
+    "fashion-mnist": (tvd.FashionMNIST, 1, 10, 28, "inception", ""),
+    "cifar10": (tvd.CIFAR10, 3, 10, 32, "inception", ""),
+    "celeba": (tvd.CelebA, 3, 0, 64, "inception", ""),
 }
 
 
 class TorchvisionDataset(Dataset):
     def __init__(self, name: str, root: str, split: str, size: int | None, download: bool):
-        cls, channels, classes, native = _SETS[name]
+        cls, channels, classes, native, extractor, domain = _SETS[name]
         size = size or native
         tf = T.Compose(
             ([T.CenterCrop(148)] if name == "celeba" else [])
@@ -47,7 +47,13 @@ class TorchvisionDataset(Dataset):
                 f"data.download=true (needs internet)."
             ) from None
         self.labelled = classes > 0
-        self.info = DataInfo(name=name, shape=(channels, size, size), num_classes=classes)
+        self.info = DataInfo(
+            name=name,
+            shape=(channels, size, size),
+            num_classes=classes,
+            extractor=extractor,
+            domain=domain,
+        )
 
     def __len__(self) -> int:
         return len(self.ds)

@@ -52,6 +52,8 @@ def _toy(name: str, n: int, seed: int) -> TensorDictDataset:
         value_range=None,
         kind="vector",
         extras={"modes": modes.tolist(), "std": std},
+        extractor="pixels",
+        domain="toy2d",
     )
     return TensorDictDataset({"image": x, "mode": which}, info)
 

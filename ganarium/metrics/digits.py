@@ -8,7 +8,8 @@ from functools import lru_cache
 
 import torch
 
-from ganarium.metrics import METRICS
+from ganarium.data import DataInfo
+from ganarium.metrics import DOMAINS, METRICS, Domain
 from ganarium.metrics.digit_classifier import load_digit_classifier
 from ganarium.metrics.fid import fid_from_features
 from ganarium.metrics.kid import kernel_inception_distance
@@ -76,3 +77,16 @@ def digit_metrics(
     if labels is not None:
         out["class_accuracy"] = float((pred == labels.cpu()).float().mean())
     return out
+
+
+def _digit_modes(samples: torch.Tensor, info: DataInfo) -> dict[str, float]:
+    m = digit_metrics(samples)
+    return {k: float(m[k]) for k in ("classes_covered", "label_kl", "confidence")}
+
+
+def _digit_periodic(samples: torch.Tensor, info: DataInfo) -> dict[str, float]:
+    m = digit_metrics(samples)
+    return {k: float(m[k]) for k in ("domain_fid", "domain_kid", "classes_covered", "label_kl")}
+
+
+DOMAINS.add("digits", Domain(modes=_digit_modes, periodic=_digit_periodic))

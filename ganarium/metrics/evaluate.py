@@ -1,28 +1,29 @@
-"""`ganarium eval`: the metrics of a trained run, of generated samples, or of two image folders.
+"""`ganarium eval`: the metrics of generated samples, or of two image folders (a run's samples
+are drawn by ``ganarium.runs.evaluate_run``, which calls ``evaluate_samples``).
 
 Metric groups: fid, kid, is, pr (precision, recall, f1), dc (density, coverage), modes (toy 2-D
 modes, digit classes, stacked-digit modes), exact (shapes: exact precision / recall). Feature
 metrics carry their extractor in the key, e.g. ``fid[digit-classifier]``, so a number from the
 project's own network is never mistaken for Inception FID (``fid[inception]``).
 
-This is the top of the metrics package: the CLI and scripts import it; nothing below does.
+This is the top of the metrics package: runs, the CLI and scripts import it; nothing below does.
+Which extractor suits the data and which mode / exact metrics apply come from its DataInfo
+(``extractor``, ``domain``), never from its name.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import math
-import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
-from ganarium.checkpoint import atomic_write_text
 from ganarium.data import DATASETS, DataInfo, load_dataset
 from ganarium.errors import GanariumError, suggest
+from ganarium.metrics import domain_of
 from ganarium.metrics.inception import FeatureExtractor, features_and_logits
 
 METRICS = ("fid", "kid", "is", "pr", "dc", "modes", "exact")
@@ -33,15 +34,9 @@ HELD_OUT_SEED = 7919  # added to a seeded dataset's seed when it has no test spl
 
 
 def auto_extractor(info: DataInfo) -> str:
-    """Digit classifier for digits (per channel for stacked digits), raw values for toy 2-D data
-    and shapes, Inception for every other image data."""
-    if info.kind == "vector" or info.name == "shapes":
-        return "pixels"
-    if info.name == "digits":
-        return "digit-classifier"
-    if info.name == "stacked-digits":
-        return "digit-classifier-x3"
-    return "inception"
+    """The extractor the data names (``DataInfo.extractor``): the digit classifier for digits
+    (per channel for stacked digits), raw values for toy 2-D data and shapes, else Inception."""
+    return info.extractor
 
 
 def get_extractor(
@@ -67,17 +62,15 @@ def check_metrics(metrics: list[str], info: DataInfo | None = None) -> list[str]
             )
     if info is None:
         return metrics
-    if "modes" in metrics and not (
-        (info.kind == "vector" and "modes" in info.extras)
-        or info.name in ("digits", "stacked-digits")
-    ):
+    domain = domain_of(info)
+    if "modes" in metrics and domain.modes is None:
         raise GanariumError(
-            f"metric 'modes' needs toy 2-D data (ring8, grid25), digits or stacked-digits; "
-            f"{info.name!r} has no known modes"
+            f"metric 'modes' needs data with known modes (ring8, grid25, digits, stacked-digits); "
+            f"{info.name!r} has none"
         )
-    if "exact" in metrics and info.name != "shapes":
+    if "exact" in metrics and domain.exact is None:
         raise GanariumError(
-            f"metric 'exact' needs the shapes dataset (its manifold is known); not {info.name!r}"
+            f"metric 'exact' needs data whose manifold is known (shapes); not {info.name!r}"
         )
     return metrics
 
@@ -116,21 +109,6 @@ def feature_metrics(
         )
         out.update({f"{k}[{tag}]": float(m[k]) for k in keys})
     return out
-
-
-def mode_metrics(fake: torch.Tensor, info: DataInfo) -> dict[str, float]:
-    if info.kind == "vector":
-        from ganarium.metrics.toy2d import toy2d_metrics
-
-        return {k: float(v) for k, v in toy2d_metrics(fake, info).items()}
-    if info.name == "digits":
-        from ganarium.metrics.digits import digit_metrics
-
-        m = digit_metrics(fake)
-        return {k: float(m[k]) for k in ("classes_covered", "label_kl", "confidence")}
-    from ganarium.metrics.stacked import stacked_mode_metrics
-
-    return stacked_mode_metrics(fake)
 
 
 # -- real reference data ---------------------------------------------------------------------
@@ -241,65 +219,12 @@ def evaluate_samples(
             from ganarium.metrics.inception_score import inception_score
 
             out[f"is[{ex.name}]"], out[f"is_std[{ex.name}]"] = inception_score(l_fake)
+    domain = domain_of(info)
     if "modes" in metrics:
-        out.update(mode_metrics(fake, info))
+        out.update(domain.modes(fake, info))
     if "exact" in metrics:
-        from ganarium.metrics.shapes import exact_precision
-
-        out["exact_precision"] = exact_precision(fake)
+        out.update(domain.exact(fake, info))
     return out
-
-
-def _exact_recall(recipe: Any, device: str) -> float | None:
-    """Exact recall by inverting the run's generator, or None when it has no G(z)."""
-    from ganarium.metrics.shapes import exact_recall
-
-    G = recipe.net_for_sampling("G") if hasattr(recipe, "G") else None
-    if G is None or not hasattr(G, "z_dim"):
-        return None
-    G.eval()
-    return exact_recall(lambda z: G(z.to(device)).float().cpu(), G.z_dim, recipe.info.shape[-1])
-
-
-def evaluate_run(
-    run_dir: str,
-    metrics: list[str],
-    n: int = 10000,
-    extractor: str = "auto",
-    inception_weights: str | None = None,
-    device: str = "cpu",
-    progress: bool = True,
-) -> dict[str, float]:
-    """Sample ``n`` images from a run's latest checkpoint, compute ``metrics`` against a held-out
-    real reference of the run's data, write ``eval.json`` into the run (atomically), return it."""
-    from ganarium.runs import data_options, generate_batched, load_recipe
-
-    check_metrics(metrics)
-    recipe = load_recipe(run_dir, device=device)
-    check_metrics(metrics, recipe.info)
-    fake = generate_batched(recipe, n, progress=progress)
-    res = evaluate_samples(
-        fake,
-        recipe.info,
-        metrics,
-        extractor,
-        None,
-        inception_weights,
-        progress,
-        data_options=data_options(recipe.config),
-        device=device,
-    )
-    if "exact" in metrics:
-        recall = _exact_recall(recipe, device)
-        if recall is None:
-            warnings.warn(
-                "exact recall needs a generator G(z) to invert; only precision given", stacklevel=2
-            )
-        else:
-            res["exact_recall"] = recall
-    res["step"] = float(getattr(recipe, "step", 0))
-    atomic_write_text(Path(run_dir) / "eval.json", json.dumps(res, indent=1))
-    return res
 
 
 def _folder_channels(files: list[Path]) -> int:

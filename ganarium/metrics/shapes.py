@@ -30,6 +30,7 @@ from functools import lru_cache
 import torch
 
 from ganarium.data.shapes import HIGH, LOW, MIN_AREA, random_vertices, render, triangle_area
+from ganarium.metrics import DOMAINS, Domain
 
 TAU = 0.1
 BANK = 20_000  # rendered triangles used to start the search near the answer
@@ -192,3 +193,8 @@ def compare_with_knn(
     if generator is not None:
         out["exact_recall"] = exact_recall(generator, z_dim, fake.shape[-1])
     return out
+
+
+DOMAINS.add(
+    "shapes", Domain(exact=lambda samples, info: {"exact_precision": exact_precision(samples)})
+)

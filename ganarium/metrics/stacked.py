@@ -9,6 +9,7 @@ import math
 
 import torch
 
+from ganarium.metrics import DOMAINS, Domain
 from ganarium.metrics.digits import classify
 
 N_MODES = 1000
@@ -49,3 +50,6 @@ def stacked_mode_metrics(samples: torch.Tensor) -> dict[str, float]:
         "modes_covered": float((counts > 0).sum()),
         "mode_kl": kl if math.isfinite(kl) else float("inf"),
     }
+
+
+DOMAINS.add("stacked-digits", Domain(modes=lambda samples, info: stacked_mode_metrics(samples)))

@@ -10,7 +10,7 @@ import torch
 
 from ganarium.data import DataInfo
 from ganarium.data.toy2d import nearest_mode
-from ganarium.metrics import METRICS
+from ganarium.metrics import DOMAINS, METRICS, Domain
 
 HQ_STDS = 3.0  # a sample is high quality within 3 std of a mode (VEEGAN's rule)
 COVER_SHARE = 0.25  # a mode is covered with >= 25% of its fair share N / K of HQ samples
@@ -46,3 +46,10 @@ def toy2d_metrics(samples: torch.Tensor, info: DataInfo) -> dict[str, float | in
         "high_quality": float(hq.double().mean()),
         "mode_kl": kl if math.isfinite(kl) else float("inf"),
     }
+
+
+def _toy_periodic(samples: torch.Tensor, info: DataInfo) -> dict[str, float]:
+    return {k: float(v) for k, v in toy2d_metrics(samples, info).items()}
+
+
+DOMAINS.add("toy2d", Domain(modes=_toy_periodic, periodic=_toy_periodic))

@@ -21,8 +21,8 @@ class LabelMemory:
 
     With 10 labels per class, a batch of 64 from 4,000 digits holds about 1.6 labelled images;
     sampling labelled batches from this memory gives the supervised term full batches, as the
-    papers do with a separate labelled stream. It is not saved in checkpoints: after a resume it
-    refills within an epoch.
+    papers do with a separate labelled stream. Its contents are training state: recipes return
+    ``state_dict()`` from their ``extra_state()``, so a resumed run samples what it would have.
     """
 
     def __init__(self, capacity: int = 512) -> None:
@@ -42,6 +42,15 @@ class LabelMemory:
         idx = (self.next + torch.arange(len(y), device=y.device)) % self.capacity
         self.x[idx], self.y[idx] = x, y
         self.next = int(idx[-1] + 1) % self.capacity
+
+    def state_dict(self) -> dict[str, Any]:
+        if self.y is None:
+            return {"next": self.next}
+        return {"x": self.x, "y": self.y, "next": self.next}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.x, self.y = state.get("x"), state.get("y")
+        self.next = int(state["next"])
 
     def sample(self, n: int) -> tuple[Tensor, Tensor] | None:
         if self.y is None:

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganarium.data import DataInfo
-from ganarium.models import LearningCheck, StepOutput, register
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
 
@@ -74,9 +74,9 @@ class ACGAN(AdversarialRecipe):
         return F.cross_entropy(self.aux(h_fake), y)
 
     # -- the steps ---------------------------------------------------------------------------
-    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
-        fake, y = self.fake_batch(batch)
-        h_real, h_fake = self.D.features(batch["image"]), self.D.features(fake.detach())
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        fake, y = self.d_fakes(batch)
+        h_real, h_fake = self.D.features(batch["image"]), self.D.features(fake)
         source = self.adv.d(self.D.head(h_real).squeeze(1), self.D.head(h_fake).squeeze(1))
         cls = self.d_class_loss(h_real, h_fake, y)
         acc = (self.aux(h_real)[:, : self.info.num_classes].argmax(1) == y).float().mean()
@@ -85,7 +85,7 @@ class ACGAN(AdversarialRecipe):
             "real_class_acc": acc.detach(),
         }
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, y = self.fake_batch(batch)
         h = self.D.features(fake)
         cls = self.g_class_loss(h, y)

@@ -13,7 +13,7 @@ from torch import Tensor
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
 from ganarium.losses import LOSSES
-from ganarium.models import Phase, Recipe, StepOutput
+from ganarium.models import Batch, Capabilities, Phase, Recipe, StepContext, StepOutput
 from ganarium.nets import NETS
 
 
@@ -91,18 +91,25 @@ class AdversarialRecipe(Recipe):
             Phase("G", self.g_loss, "G"),
         ]
 
-    def labels_of(self, batch: dict[str, Tensor]) -> Tensor | None:
+    def capabilities(self) -> Capabilities:
+        return Capabilities(conditional=bool(self.hp.conditional), latent_dim=self.G.z_dim)
+
+    def labels_of(self, batch: Batch) -> Tensor | None:
         return batch["label"] if self.hp.conditional else None
 
-    def fake_batch(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor | None]:
+    def fake_batch(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         y = self.labels_of(batch)
         z = self.G.sample_z(batch["image"].shape[0], batch["image"].device)
         return self.G(z, y), y
 
-    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def d_fakes(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
+        """Fakes for a D step: G's graph is not built, since D's loss never reaches G."""
+        with torch.no_grad():
+            return self.fake_batch(batch)
+
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
-        fake, y = self.fake_batch(batch)
-        fake = fake.detach()
+        fake, y = self.d_fakes(batch)
         d_real, d_fake = self.D(real, y), self.D(fake, y)
         loss = self.adv.d(d_real, d_fake)
         logs = {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
@@ -112,7 +119,7 @@ class AdversarialRecipe(Recipe):
             loss = loss + penalty
         return loss, logs
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, y = self.fake_batch(batch)
         d_fake = self.D(fake, y)
         d_real = self.D(batch["image"], y).detach() if self.hp.loss == "relativistic" else None
@@ -122,21 +129,27 @@ class AdversarialRecipe(Recipe):
         """A regularizer added to D's loss (gradient penalties); none by default."""
         return None
 
-    def after_d_step(self) -> None:
+    def after_d_step(self, ctx: StepContext) -> None:
         """Hook after each D optimizer step (weight clipping); nothing by default."""
 
     # -- sampling --------------------------------------------------------------------------
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
+        if z is None:
+            z = self.net_for_sampling("G").sample_z(n, self.device)
+        return self.decode(z, labels)
+
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """G(z[, y]) with the sampling generator (the EMA copy when kept) in eval mode;
+        differentiable in z. Conditional recipes cycle labels 0..K-1 when none are given."""
         G = self.net_for_sampling("G")
         was_training = G.training
         G.eval()
         try:
-            z = G.sample_z(n, self.device) if z is None else z.to(self.device)
             if self.hp.conditional:
-                labels = self.default_labels(n) if labels is None else labels.to(self.device)
+                labels = self.default_labels(len(z)) if labels is None else labels.to(self.device)
             else:
                 labels = None
-            return G(z, labels)
+            return G(z.to(self.device), labels)
         finally:
             G.train(was_training)

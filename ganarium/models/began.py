@@ -8,13 +8,22 @@ logged every step. G and D are ELU decoder/auto-encoder nets without batch norm 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from ganarium.data import DataInfo
-from ganarium.models import LearningCheck, Phase, StepOutput, register
+from ganarium.models import (
+    Batch,
+    Capabilities,
+    LearningCheck,
+    Phase,
+    StepContext,
+    StepOutput,
+    register,
+)
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets.autoencoder import AutoencoderCritic, AutoencoderGenerator
@@ -22,6 +31,7 @@ from ganarium.nets.autoencoder import AutoencoderCritic, AutoencoderGenerator
 BEGAN_CHECK: dict[str, Any] = {
     **DIGITS_CHECK,
     "kind": "began-convergence",
+    "train": {**DIGITS_CHECK["train"], "log_every": 1},  # M_global of every step, for the check
     "model": dict(g_width=64, d_width=64, z_dim=32, code_dim=64, lambda_k=0.01, gamma=1.0),
     "reason": "slow (width 64: at width 32 every setting tried stays above FID 200 with 2-6 "
     "classes); lambda_k 0.01 instead of 0.001 so k_t moves within 600 steps; gamma 1.0 (the "
@@ -73,30 +83,30 @@ class BEGAN(AdversarialRecipe):
         )
         # k_t is training state: a buffer, so checkpoints and resumes carry it
         self.register_buffer("k", torch.zeros(()))
-        self._last_real = torch.zeros(())  # L(x) of the latest D step, for the k_t update
-        self._state: dict[str, float] = {}
-        # M_global of every G step since construction, read by the learning check
-        self.m_global_history: list[float] = []
+        self._state: dict[str, Tensor] = {}
+
+    def capabilities(self) -> Capabilities:
+        return dataclasses.replace(super().capabilities(), signals=("M_global", "k_t"))
 
     def phases(self) -> list[Phase]:
         return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G")]
 
-    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
-        fake, _ = self.fake_batch(batch)
-        l_real, l_fake = self.D(batch["image"]).mean(), self.D(fake.detach()).mean()
-        self._last_real = l_real.detach()
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        fake, _ = self.d_fakes(batch)
+        l_real, l_fake = self.D(batch["image"]).mean(), self.D(fake).mean()
+        ctx.shared["L_real"] = l_real.detach()  # for the k_t update of this step's G phase
         return l_real - self.k * l_fake, {"L_real": l_real.detach(), "L_fake": l_fake.detach()}
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, _ = self.fake_batch(batch)
         l_fake = self.D(fake).mean()
+        l_real = ctx.shared["L_real"]
         with torch.no_grad():
-            balance = self.hp.gamma * self._last_real - l_fake.detach()
+            balance = self.hp.gamma * l_real - l_fake.detach()
             self.k.add_(self.hp.lambda_k * balance).clamp_(0.0, 1.0)
-            m_global = self._last_real + balance.abs()
-        self.m_global_history.append(float(m_global))
-        self._state = {"k_t": float(self.k), "M_global": float(m_global)}
+            m_global = l_real + balance.abs()
+        self._state = {"k_t": self.k.detach().clone(), "M_global": m_global}
         return l_fake, {"M_global": m_global, "k_t": self.k.detach().clone()}
 
     def learning_state(self) -> dict[str, float]:
-        return dict(self._state)
+        return {k: float(v) for k, v in self._state.items()}

@@ -7,6 +7,7 @@ lr_D 2e-4, betas (0, 0.999)), an EMA of G (the Trainer's) and the truncation tri
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
@@ -14,7 +15,7 @@ from torch import Tensor
 
 from ganarium.data import DataInfo
 from ganarium.losses import LOSSES
-from ganarium.models import LearningCheck, StepOutput, register
+from ganarium.models import Batch, Capabilities, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
 from ganarium.nets.biggan import BigGANDiscriminator, BigGANGenerator
@@ -109,8 +110,11 @@ class BigGAN(AdversarialRecipe):
         )
         self.adv = LOSSES.get(self.hp.loss)
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
-        loss, logs = super().g_loss(batch)
+    def capabilities(self) -> Capabilities:
+        return dataclasses.replace(super().capabilities(), truncation=True)
+
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        loss, logs = super().g_loss(batch, ctx)
         if self.hp.ortho_weight > 0:
             # Eq. 3 on G's weights; the shared embedding is left free, as in the authors' code
             shared = {id(p) for p in self.G.shared.parameters()} if self.G.shared else set()

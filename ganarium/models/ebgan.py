@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ganarium.data import DataInfo
 from ganarium.losses import LOSSES
-from ganarium.models import LearningCheck, StepOutput, register
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets import NETS
@@ -68,13 +68,13 @@ class EBGAN(AdversarialRecipe):
         )
         self.adv = LOSSES.get(self.hp.loss)
 
-    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
-        fake, _ = self.fake_batch(batch)
-        e_real, e_fake = self.D(batch["image"]), self.D(fake.detach())
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        fake, _ = self.d_fakes(batch)
+        e_real, e_fake = self.D(batch["image"]), self.D(fake)
         loss = self.adv.d(e_real, e_fake, margin=self.hp.margin)
         return loss, {"energy_real": e_real.detach().mean(), "energy_fake": e_fake.detach().mean()}
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, _ = self.fake_batch(batch)
         recon, code = self.D.reconstruct(fake)
         loss = self.adv.g(self.D.energy(fake, recon))

@@ -21,7 +21,15 @@ from torch import Tensor, nn
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
 from ganarium.losses import LOSSES
-from ganarium.models import LearningCheck, Phase, StepOutput, register
+from ganarium.models import (
+    Batch,
+    Capabilities,
+    LearningCheck,
+    Phase,
+    StepContext,
+    StepOutput,
+    register,
+)
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets import NETS
@@ -144,6 +152,10 @@ class InfoGAN(AdversarialRecipe):
     def phases(self) -> list[Phase]:
         return [Phase("D", self.d_loss, "D", repeat=self.hp.n_critic), Phase("G", self.g_loss, "G")]
 
+    def capabilities(self) -> Capabilities:
+        codes = ("cat", *(f"c{i + 1}" for i in range(self.hp.n_continuous)))
+        return Capabilities(latent_dim=self.G.z_dim, codes=codes)
+
     # -- the information term --------------------------------------------------------------
     def info_loss(self, h: Tensor, cat: Tensor, cont: Tensor) -> tuple[Tensor, Tensor]:
         """-L_I up to the constant H(c): cross-entropy of the categorical code plus the Gaussian
@@ -161,15 +173,16 @@ class InfoGAN(AdversarialRecipe):
         cat, cont = self.G.sample_codes(n, device)
         return self.G(self.G.sample_z(n, device), cat, cont), cat, cont
 
-    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
-        fake, cat, cont = self._fake(real.shape[0], real.device)
-        h_real, h_fake = self.D.features(real), self.D.features(fake.detach())
+        with torch.no_grad():
+            fake, cat, cont = self._fake(real.shape[0], real.device)
+        h_real, h_fake = self.D.features(real), self.D.features(fake)
         d_real, d_fake = self.D.head(h_real).squeeze(1), self.D.head(h_fake).squeeze(1)
         info, acc = self.info_loss(h_fake, cat, cont)
         return self.adv.d(d_real, d_fake) + info, {"info": info.detach(), "code_acc": acc}
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, cat, cont = self._fake(batch["image"].shape[0], batch["image"].device)
         h = self.D.features(fake)
         info, _ = self.info_loss(h, cat, cont)
@@ -187,14 +200,25 @@ class InfoGAN(AdversarialRecipe):
         """``labels`` set the categorical code (not a class: the code's meaning is learned);
         ``continuous`` (n, n_continuous) the continuous codes. Unset codes are drawn."""
         G = self.net_for_sampling("G")
+        dev = self.device
+        cat, cont = G.sample_codes(n, dev)
+        z = G.sample_z(n, dev) if z is None else z.to(dev)
+        cat = cat if labels is None else labels.to(dev)
+        cont = cont if continuous is None else continuous.to(dev)
+        return self._decode(z, cat, cont)
+
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """G(z, c) differentiable in the noise z, with the categorical code ``labels`` (cycling
+        0..K-1 when none are given) and the continuous codes at 0."""
+        cat = labels if labels is not None else torch.arange(len(z)) % self.hp.n_categories
+        cont = torch.zeros(len(z), self.hp.n_continuous)
+        return self._decode(z.to(self.device), cat.to(self.device), cont.to(self.device))
+
+    def _decode(self, z: Tensor, cat: Tensor, cont: Tensor) -> Tensor:
+        G = self.net_for_sampling("G")
         was_training = G.training
         G.eval()
         try:
-            dev = self.device
-            cat, cont = G.sample_codes(n, dev)
-            z = G.sample_z(n, dev) if z is None else z.to(dev)
-            cat = cat if labels is None else labels.to(dev)
-            cont = cont if continuous is None else continuous.to(dev)
             return G(z, cat, cont)
         finally:
             G.train(was_training)

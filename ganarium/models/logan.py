@@ -11,7 +11,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from ganarium.latent_opt import latent_step
-from ganarium.models import LearningCheck, register
+from ganarium.models import Batch, LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 
@@ -36,7 +36,7 @@ class LOGAN(AdversarialRecipe):
         "latent_damping": 5.0,
     }
 
-    def fake_batch(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor | None]:
+    def fake_batch(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         y = self.labels_of(batch)
         n = batch["image"].shape[0]
         z = self.G.sample_z(n, batch["image"].device)

@@ -15,6 +15,9 @@ Unlabelled training examples carry label -1 (digits ``labels_per_class``).
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -22,7 +25,15 @@ from torch import Tensor, nn
 from ganarium.data import DataInfo
 from ganarium.improved import HistoricalAverage, one_sided_smoothed_d_loss
 from ganarium.losses import non_saturating_g
-from ganarium.models import LearningCheck, Phase, StepOutput, register
+from ganarium.models import (
+    Batch,
+    Capabilities,
+    LearningCheck,
+    Phase,
+    StepContext,
+    StepOutput,
+    register,
+)
 from ganarium.models._labelled import FeatureClassifier, LabelMemory, feature_classifier
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.nn.minibatch import MinibatchDiscrimination
@@ -83,6 +94,20 @@ class SSGAN(AdversarialRecipe):
         mbd = MinibatchDiscrimination(f, k) if k else nn.Identity()
         return nn.Linear(f + k, self.num_classes), mbd
 
+    def capabilities(self) -> Capabilities:
+        return dataclasses.replace(super().capabilities(), classifier=True)
+
+    def extra_state(self) -> dict[str, Any]:
+        return {
+            "memory": self.memory.state_dict(),
+            "history": {k: h.state_dict() for k, h in self.history.items()},
+        }
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.memory.load_state_dict(state["memory"])
+        for k, h in self.history.items():
+            h.load_state_dict(state["history"][k])
+
     # -- the classifier ----------------------------------------------------------------------
     def classifier(self) -> FeatureClassifier:
         """D as a K-class classifier (a view sharing D's weights)."""
@@ -118,7 +143,9 @@ class SSGAN(AdversarialRecipe):
         ]
 
     def _after(self, name: str):
-        return self.history[name].update if name in self.history else None
+        if name not in self.history:
+            return None
+        return lambda ctx: self.history[name].update()
 
     def _historical(self, name: str) -> Tensor | None:
         if name not in self.history:
@@ -126,11 +153,12 @@ class SSGAN(AdversarialRecipe):
         return self.hp.historical_weight * self.history[name].penalty()
 
     # -- losses ------------------------------------------------------------------------------
-    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
         self.memory.add(real, batch["label"])
         clf = self.classifier()
-        fake = self.G(self.G.sample_z(real.shape[0], real.device)).detach()
+        with torch.no_grad():
+            fake = self.G(self.G.sample_z(real.shape[0], real.device))
         lse_real = clf(real).logsumexp(1)
         lse_fake = clf(fake).logsumexp(1)
         unsup = one_sided_smoothed_d_loss(lse_real, lse_fake, self.hp.label_smoothing)
@@ -147,7 +175,7 @@ class SSGAN(AdversarialRecipe):
             loss = loss + hist
         return loss, logs
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
         fake = self.G(self.G.sample_z(real.shape[0], real.device))
         clf = self.classifier()

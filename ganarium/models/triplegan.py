@@ -25,16 +25,27 @@ the classifier a user gets, and C pays ``consistency_weight`` (ramped in over
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
 from ganarium.losses import bce_real
-from ganarium.models import LearningCheck, Phase, StepOutput, ema_update, register
+from ganarium.models import (
+    Batch,
+    Capabilities,
+    LearningCheck,
+    Phase,
+    StepContext,
+    StepOutput,
+    ema_update,
+    register,
+)
 from ganarium.models._labelled import FeatureClassifier, LabelMemory, feature_classifier
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.ssgan import SEMI_SUPERVISED_CHECK
@@ -108,8 +119,19 @@ class TripleGAN(AdversarialRecipe):
         if self.hp.consistency_weight > 0:
             self.C_teacher = copy.deepcopy(self.C).requires_grad_(False)
         self.memory = LabelMemory(self.hp.label_memory)
-        # the G-step count gates R_P; a buffer so that checkpoints and resumes carry it
-        self.register_buffer("g_steps", torch.zeros((), dtype=torch.long))
+
+    def capabilities(self) -> Capabilities:
+        return dataclasses.replace(super().capabilities(), classifier=True)
+
+    def nets(self) -> dict[str, nn.Module]:
+        """G, D and C; the mean teacher C_teacher is C's average, not a trained net."""
+        return {k: m for k, m in super().nets().items() if k != "C_teacher"}
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"memory": self.memory.state_dict()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.memory.load_state_dict(state["memory"])
 
     # -- the classifier ------------------------------------------------------------------------
     def classifier(self) -> FeatureClassifier:
@@ -143,23 +165,20 @@ class TripleGAN(AdversarialRecipe):
         return [
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic),
             Phase("C", self.c_loss, "C", after=self._update_teacher),
-            Phase("G", self.g_loss, "G", after=self._count_g_step),
+            Phase("G", self.g_loss, "G"),
         ]
 
-    def _count_g_step(self) -> None:
-        self.g_steps += 1
-
-    def _update_teacher(self) -> None:
+    def _update_teacher(self, ctx: StepContext) -> None:
         if self.hp.consistency_weight > 0:
             ema_update(self.C_teacher, self.C, self.hp.teacher_decay)
 
-    def _consistency_ramp(self) -> float:
+    def _consistency_ramp(self, step: int) -> float:
         """exp(-5 (1 - t)^2) for t = step / rampup in [0, 1] (the mean teacher's sigmoid ramp)."""
-        t = min(1.0, float(self.g_steps) / max(1, self.hp.consistency_rampup))
+        t = min(1.0, step / max(1, self.hp.consistency_rampup))
         return math.exp(-5.0 * (1.0 - t) ** 2)
 
     # -- pairs -----------------------------------------------------------------------------------
-    def _labelled(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor] | None:
+    def _labelled(self, batch: Batch) -> tuple[Tensor, Tensor] | None:
         """(x, y) pairs of the data distribution: labelled examples from the memory, or None
         before the first labelled example has been seen."""
         self.memory.add(batch["image"], batch["label"])
@@ -186,7 +205,7 @@ class TripleGAN(AdversarialRecipe):
         return F.softplus(sign * d).mean() if fake else (p_max * F.softplus(sign * d)).mean()
 
     # -- losses ----------------------------------------------------------------------------------
-    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         x_u = batch["image"]
         labelled = self._labelled(batch)
         real = [labelled] if labelled is not None else []
@@ -196,10 +215,10 @@ class TripleGAN(AdversarialRecipe):
                 real.append((x_r, self.C(x_r).argmax(1)))
         with torch.no_grad():
             logits_c = self.C(x_u)
-        x_g, y_g = self._generated(x_u.shape[0], x_u.device)
+            x_g, y_g = self._generated(x_u.shape[0], x_u.device)
         a = self.hp.alpha
         fake_c = self._c_pair_loss(x_u, logits_c, fake=True)
-        fake_g = F.softplus(self.D(x_g.detach(), y_g)).mean()
+        fake_g = F.softplus(self.D(x_g, y_g)).mean()
         loss, logs = a * fake_c + (1 - a) * fake_g, {"fake_c": fake_c.detach()}
         if real:
             d_real = self.D(torch.cat([x for x, _ in real]), torch.cat([y for _, y in real]))
@@ -207,7 +226,7 @@ class TripleGAN(AdversarialRecipe):
             logs["d_real"] = d_real.detach().mean()
         return loss, logs
 
-    def c_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def c_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         x_u = batch["image"]
         logits_u = self.C(x_u)
         fool = self._c_pair_loss(x_u, logits_u, fake=False)
@@ -219,7 +238,7 @@ class TripleGAN(AdversarialRecipe):
         logs = {"fool": fool.detach()}
         if self.hp.consistency_weight > 0:  # C_teacher in train mode: its own input noise
             cons = consistency_mse(logits_u, self.C_teacher(x_u))
-            loss = loss + self.hp.consistency_weight * self._consistency_ramp() * cons
+            loss = loss + self.hp.consistency_weight * self._consistency_ramp(ctx.step) * cons
             logs["consistency"] = cons.detach()
         labelled = self._labelled(batch)
         if labelled is not None:  # R_L
@@ -228,7 +247,7 @@ class TripleGAN(AdversarialRecipe):
             loss = loss + sup
             logs["sup"] = sup.detach()
             logs["train_acc"] = (logits_l.argmax(1) == labelled[1]).float().mean()
-        if self.hp.pseudo_weight > 0 and int(self.g_steps) >= self.hp.pseudo_start:
+        if self.hp.pseudo_weight > 0 and ctx.step >= self.hp.pseudo_start:
             # G's pairs as the sampler draws them (the EMA of G when kept, in eval mode): those
             # teach C far better than the training G's batch-statistics samples
             y_g = torch.randint(self.info.num_classes, (x_u.shape[0],), device=x_u.device)
@@ -237,6 +256,6 @@ class TripleGAN(AdversarialRecipe):
             logs["pseudo"] = pseudo.detach()
         return loss, logs
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         x_g, y_g = self._generated(batch["image"].shape[0], batch["image"].device)
         return (1 - self.hp.alpha) * bce_real(self.D(x_g, y_g)), {}

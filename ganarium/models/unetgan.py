@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
 
 from ganarium.consistency import cutmix, cutmix_consistency, cutmix_mask
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
 from ganarium.losses import LOSSES
-from ganarium.models import LearningCheck, StepOutput, register
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets import NETS
@@ -59,10 +58,9 @@ class UNetGAN(AdversarialRecipe):
         )
         self.adv = LOSSES.get(self.hp.loss)
 
-    def d_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
-        fake, y = self.fake_batch(batch)
-        fake = fake.detach()
+        fake, y = self.d_fakes(batch)
         enc_real, pix_real = self.D.forward_both(real, y)
         enc_fake, pix_fake = self.D.forward_both(fake, y)
         loss_enc = self.adv.d(enc_real, enc_fake)
@@ -81,7 +79,7 @@ class UNetGAN(AdversarialRecipe):
             logs.update(loss_mix=loss_mix.detach(), consistency=cons.detach())
         return loss, logs
 
-    def g_loss(self, batch: dict[str, Tensor]) -> StepOutput:
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, y = self.fake_batch(batch)
         enc, pix = self.D.forward_both(fake, y)
         return self.adv.g(enc) + self.adv.g(pix.flatten()), {}

@@ -3,7 +3,7 @@ dual with weights clipped to [-c, c], RMSprop(5e-5), 5 critic steps per G step (
 
 from __future__ import annotations
 
-from ganarium.models import LearningCheck, register
+from ganarium.models import LearningCheck, StepContext, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.regularizers import clip_weights
@@ -28,5 +28,5 @@ class WGAN(AdversarialRecipe):
         "clip": 0.01,
     }
 
-    def after_d_step(self) -> None:
+    def after_d_step(self, ctx: StepContext) -> None:
         clip_weights(self.D, self.hp.clip)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -52,3 +53,31 @@ def apply_norm(norm: nn.Module, x: torch.Tensor, cond: torch.Tensor | None) -> t
 def largest_singular_value(weight: torch.Tensor) -> float:
     """Exact sigma_max of a weight reshaped to (out, -1); used to test spectral norm."""
     return float(torch.linalg.matrix_norm(weight.reshape(weight.shape[0], -1), ord=2))
+
+
+@torch.no_grad()
+def standing_statistics(
+    net: nn.Module, inputs: Callable[[int], tuple], batches: int = 16, batch_size: int = 64
+) -> None:
+    """Recompute every batch norm's running statistics of ``net`` as the equal-weight average over
+    ``batches`` forward passes of ``net(*inputs(batch_size))`` ("standing statistics", Brock et
+    al. 2019, App. C). Only the batch norms run in train mode, so nothing else (spectral-norm
+    power iterations) moves."""
+    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    modes = [m.training for m in net.modules()]
+    momenta = [m.momentum for m in bns]
+    net.eval()
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative, equal-weight average
+        m.train()
+    try:
+        for _ in range(batches):
+            net(*inputs(batch_size))
+    finally:
+        for m, momentum in zip(bns, momenta):
+            m.momentum = momentum
+        for m, mode in zip(net.modules(), modes):
+            m.train(mode)
