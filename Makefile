@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[test,eval]"
+	$(PY) -m pip install -q -e ".[test,eval,data,study]"
 	touch $(STAMP)
 
 install: $(STAMP)

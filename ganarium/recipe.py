@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from ganarium.augment import AUGMENT_DEFAULTS, AUGMENT_HELP, make_augmenter
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError, DataError, GanariumError, suggest
 
@@ -87,8 +88,17 @@ class Capabilities:
     edit: ``edit(x, label)`` re-generates real images with another label.
     classifier: ``classifier()`` is a trained K-class classifier (``make_classifier()`` a fresh
         one of the same architecture, ``classifier_optimizer(params)`` how it is optimised).
-    translate: directions ``translate(x, direction)`` supports (empty: not a translator).
+    translate: directions ``translate(x, direction)`` supports, e.g. ("AtoB", "BtoA"); empty:
+        not a translator. Translators take images of any size (they pad and crop themselves).
+    mixing: ``style_mixing(rows, cols)`` draws a style-mixing grid (StyleGAN).
+    captions: ``generate_from_captions(texts)`` draws images for text (StackGAN);
+        ``caption_vocabulary()`` lists the words it knows.
+    instances: ``generate_from_instances(images, n)`` draws samples conditioned on each real
+        image's instance features (IC-GAN).
+    canvas: ``canvas_steps(n)`` shows the canvas after each of its drawing steps (DRAW).
     signals: ``learning_state()`` keys that measure progress, charted first in the report.
+
+    Any recipe with a latent also offers ``interpolate(steps)``, a walk between two latents.
     """
 
     conditional: bool = False
@@ -99,6 +109,10 @@ class Capabilities:
     edit: bool = False
     classifier: bool = False
     translate: tuple[str, ...] = ()
+    mixing: bool = False
+    captions: bool = False
+    instances: bool = False
+    canvas: bool = False
     signals: tuple[str, ...] = ()
 
     def offered(self) -> list[str]:
@@ -127,7 +141,10 @@ class Recipe(nn.Module):
     / phases / generate, and declare what else they offer in ``capabilities()``."""
 
     name: ClassVar[str] = ""
-    defaults: ClassVar[dict[str, Any]] = {}
+    # every recipe accepts the augmentation switch; subclasses spread a parent's defaults
+    defaults: ClassVar[dict[str, Any]] = dict(AUGMENT_DEFAULTS)
+    # one line of meaning per hyper-parameter a class adds (``ganarium info`` prints them)
+    hparam_help: ClassVar[dict[str, str]] = dict(AUGMENT_HELP)
     requires_labels: ClassVar[bool] = False
     # nets (names from ``nets()``) of which the Trainer keeps an exponential moving average
     ema_nets: ClassVar[tuple[str, ...]] = ("G",)
@@ -142,6 +159,8 @@ class Recipe(nn.Module):
                 "use a labelled dataset such as digits"
             )
         self.ema = nn.ModuleDict()
+        # what D sees goes through this (identity unless model.augment is set)
+        self.augmenter = make_augmenter(self.hp)
         self.trained_steps = 0  # set by the loaders (checkpoint step), for reports and eval
         self.config: Any = None  # the run's resolved config, set by ganarium.runs.load_recipe
         self.build(info)
@@ -157,6 +176,14 @@ class Recipe(nn.Module):
                 f"Known: {', '.join(sorted(cls.defaults))}"
             )
         return {**copy.deepcopy(cls.defaults), **given}
+
+    @classmethod
+    def describe_hparams(cls) -> dict[str, str]:
+        """Every hyper-parameter's one-line meaning, from this class and its parents."""
+        out: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            out.update(getattr(klass, "hparam_help", {}))
+        return {k: out.get(k, "") for k in cls.defaults}
 
     # -- to override ---------------------------------------------------------------------
     def build(self, info: DataInfo) -> None:
@@ -253,8 +280,45 @@ class Recipe(nn.Module):
         raise NotImplementedError
 
     def translate(self, x: Tensor, direction: str = "AtoB") -> Tensor:
-        self.require("translate", "--direction")
+        """Images (B, C, H, W) of the direction's source domain, in [-1, 1] -> translations."""
+        self.require("translate")
         raise NotImplementedError
+
+    def style_mixing(self, rows: int = 4, cols: int = 4) -> tuple[Tensor, int]:
+        """A (rows+1) x (cols+1) grid: the first row and column are the sources, each cell takes
+        its row's coarse styles and its column's fine styles. Returns (images, nrow)."""
+        self.require("mixing", "--mix")
+        raise NotImplementedError
+
+    def caption_vocabulary(self) -> list[str]:
+        self.require("captions", "--caption")
+        raise NotImplementedError
+
+    def generate_from_captions(self, captions: list[str]) -> Tensor:
+        """One image per caption; unknown words raise one line listing the vocabulary."""
+        self.require("captions", "--caption")
+        raise NotImplementedError
+
+    def generate_from_instances(self, images: Tensor, n: int) -> Tensor:
+        """n samples per conditioning image (B, C, H, W) -> (B * n, ...), grouped by image."""
+        self.require("instances", "--instance")
+        raise NotImplementedError
+
+    def canvas_steps(self, n: int) -> tuple[Tensor, int]:
+        """n samples drawn step by step: (n * T images, T), each row one sample's canvas."""
+        self.require("canvas", "--steps")
+        raise NotImplementedError
+
+    def interpolate(self, steps: int = 8, seeds: tuple[int, int] = (0, 1)) -> Tensor:
+        """``steps`` samples along the spherical path between two latents drawn from ``seeds``
+        (``decode`` at each point); recipes with a better space (StyleGAN's W) override it."""
+        z_dim = self.capabilities().latent_dim
+        if not z_dim:
+            self.require("latent_dim", "--interpolate")
+        a, b = (torch.randn(1, z_dim, generator=torch.Generator().manual_seed(s)) for s in seeds)
+        t = torch.linspace(0, 1, steps)[:, None]
+        with torch.no_grad():
+            return self.decode(slerp(a, b, t).to(self.device))
 
     # -- helpers shared by recipes ---------------------------------------------------------
     @property
@@ -289,6 +353,16 @@ class Recipe(nn.Module):
     def parameter_counts(self) -> dict[str, int]:
         """Trainable parameters of each net in ``nets()``."""
         return {k: sum(p.numel() for p in m.parameters()) for k, m in self.nets().items()}
+
+
+def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """Spherical interpolation between latents a and b (1, D) at fractions t (T, 1) -> (T, D);
+    linear when they are (nearly) parallel."""
+    cos = torch.nn.functional.cosine_similarity(a, b).clamp(-1, 1)
+    omega = torch.acos(cos)
+    if float(omega) < 1e-4:
+        return (1 - t) * a + t * b
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
 
 
 @torch.no_grad()

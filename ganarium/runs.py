@@ -4,6 +4,7 @@ imports this module.)"""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import tempfile
@@ -14,11 +15,12 @@ from typing import Any
 
 import torch
 from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import Dataset
 
 from ganarium.checkpoint import atomic_write_text, load_checkpoint
 from ganarium.config import build_config, to_dict
-from ganarium.data import DataInfo, dataset_info, load_dataset
-from ganarium.errors import CheckpointError, ConfigError
+from ganarium.data import DATASETS, DataInfo, dataset_info, load_dataset
+from ganarium.errors import CheckpointError, ConfigError, DataError
 from ganarium.models import RECIPES, Recipe, generate_batched
 from ganarium.rundir import RunDir
 from ganarium.train import (
@@ -48,6 +50,39 @@ def build_recipe(cfg: DictConfig, info: DataInfo) -> Recipe:
 
 def train_config(cfg: DictConfig) -> TrainConfig:
     return TrainConfig(**to_dict(cfg.train))
+
+
+def held_out_data(cfg: DictConfig) -> Dataset | None:
+    """The dataset's test split with the run's data options, or None when it has none."""
+    if "split" not in inspect.signature(DATASETS.get(cfg.data.name)).parameters:
+        return None
+    try:
+        return load_dataset(cfg.data.name, **{**data_options(cfg), "split": "test"})
+    except DataError:
+        return None
+
+
+def make_trainer(
+    cfg: DictConfig,
+    run: RunDir | None,
+    evaluators: list[Evaluator] | None = None,
+    callbacks: list[Callback] | None = None,
+) -> Trainer:
+    """Data, recipe and Trainer for a resolved config. Translators preview held-out pairs."""
+    dataset = load_dataset(cfg.data.name, **data_options(cfg))
+    torch.manual_seed(int(cfg.train.seed))  # initial weights are part of the seeded run
+    recipe = build_recipe(cfg, dataset_info(dataset))
+    preview = held_out_data(cfg) if recipe.capabilities().translate else None
+    return Trainer(
+        recipe,
+        dataset,
+        train_config(cfg),
+        run,
+        evaluators,
+        to_dict(cfg),
+        callbacks=callbacks,
+        preview_dataset=preview,
+    )
 
 
 def default_run_dir(cfg: DictConfig) -> Path:
@@ -120,12 +155,8 @@ def start_run(
     requested = run_dir or cfg.run.dir or None
     if requested:
         check_new_run_dir(Path(requested))
-    tcfg = train_config(cfg)
-    tcfg.validate()
-    dataset = load_dataset(cfg.data.name, **data_options(cfg))
-    torch.manual_seed(tcfg.seed)  # initial weights are part of the seeded run
-    recipe_obj = build_recipe(cfg, dataset_info(dataset))
-    trainer = Trainer(recipe_obj, dataset, tcfg, None, evaluators, callbacks=callbacks)
+    train_config(cfg).validate()
+    trainer = make_trainer(cfg, None, evaluators, callbacks)
     # only once everything above validated, so bad input leaves no directory
     trainer.run = create_run_dir(requested, cfg)
     trainer.config_record = to_dict(cfg)
@@ -159,16 +190,7 @@ def resume_run(
             ),
         )
         atomic_write_text(run.config, OmegaConf.to_yaml(cfg))
-    dataset = load_dataset(cfg.data.name, **data_options(cfg))
-    trainer = Trainer(
-        build_recipe(cfg, dataset_info(dataset)),
-        dataset,
-        train_config(cfg),
-        run,
-        evaluators,
-        to_dict(cfg),
-        callbacks=callbacks or [],
-    )
+    trainer = make_trainer(cfg, run, evaluators, callbacks)
     trainer.resume()
     return trainer
 
@@ -176,6 +198,8 @@ def resume_run(
 def info_from_dict(d: dict[str, Any]) -> DataInfo:
     d = dict(d)
     d["shape"] = tuple(d["shape"])
+    if d.get("shape_b") is not None:
+        d["shape_b"] = tuple(d["shape_b"])
     if d.get("value_range") is not None:
         d["value_range"] = tuple(d["value_range"])
     return DataInfo(**d)

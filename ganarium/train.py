@@ -415,6 +415,15 @@ class Trainer:
         t = step - self.cfg.ema_start
         return min(self.cfg.ema_decay, (1 + t) / (10 + t))
 
+    def _bar_fields(self, record: dict[str, Any]) -> dict[str, str]:
+        """The progress bar's fields: each phase's loss, then the recipe's declared signals
+        (ProGAN's resolution and fade-in, BEGAN's M_global)."""
+        fields = {k.split("/")[-1]: f"{v:.3g}" for k, v in record.items() if k.startswith("loss/")}
+        for k in self.recipe.capabilities().signals:
+            if isinstance(record.get(k), (int, float)):
+                fields[k] = f"{record[k]:.3g}"
+        return fields
+
     def _write_recipe_summary(self) -> None:
         """RUN/recipe.json: the recipe's nets with their parameter counts and what it offers."""
         summary = {
@@ -468,13 +477,7 @@ class Trainer:
                     self.log(record)
                     for cb in self.callbacks:
                         cb.on_log(self, record)
-                    bar.set_postfix(
-                        {
-                            k.split("/")[-1]: f"{v:.3g}"
-                            for k, v in record.items()
-                            if k.startswith("loss/")
-                        }
-                    )
+                    bar.set_postfix(self._bar_fields(record))
                     sums, counts, n_steps, t0 = {}, {}, 0, time.perf_counter()
                 elif due(cfg.eval_every):
                     self.log({"step": self.step, **self.evaluate()})

@@ -38,6 +38,9 @@ def test_registry_has_the_loss_family():
 @pytest.mark.parametrize("name", RECIPE_NAMES)
 def test_recipe_metadata_and_check(name):
     meta = RECIPES.meta(name)
+    assert "augment" in RECIPES.get(name).defaults, f"{name} must accept model.augment"
+    undocumented = [k for k, v in RECIPES.get(name).describe_hparams().items() if not v]
+    assert not undocumented, f"{name}: add hparam_help lines for {undocumented}"
     assert meta["paper"] and 2013 <= meta["year"] <= 2026 and meta["family"]
     check = learning_check(name)
     assert check.steps > 0 and check.bars, f"{name} needs a learning check with bars"
@@ -113,3 +116,5 @@ def check_declared_capabilities(recipe) -> None:
         assert z.grad is not None and z.grad.abs().sum() > 0
         if not caps.codes:
             torch.testing.assert_close(recipe.generate(3, z=z.detach()), recipe.decode(z.detach()))
+        walk = recipe.interpolate(4)
+        assert walk.shape == (4, *info.shape) and torch.isfinite(walk).all()

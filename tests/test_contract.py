@@ -384,14 +384,14 @@ LAYERS = [
     {"data"},
     {"nn"},
     {"nets"},
-    {"losses", "regularizers", "improved", "consistency", "latent_opt"},
+    {"losses", "regularizers", "improved", "consistency", "latent_opt", "augment", "techniques"},
     {"recipe", "models"},
     {"train"},
     {"metrics"},
     {"checks"},
     {"config", "runs"},
     {"export", "report"},
-    {"cli", "demo", "study", "app"},
+    {"cli", "commands", "demo", "study", "app"},
 ]
 
 

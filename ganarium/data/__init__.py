@@ -30,6 +30,9 @@ class DataInfo:
     domain: the data-specific metric set in ``ganarium.metrics.DOMAINS`` (modes, exact
         precision, cheap periodic metrics): ``digits``, ``toy2d``, ``stacked-digits``,
         ``shapes``; empty when there is none.
+    pairing: ``none`` for one domain; ``paired`` when each batch holds aligned ``image`` (A) and
+        ``image_b`` (B); ``unpaired`` when the two are drawn independently.
+    shape_b: one B-side sample's shape for two-domain data (None otherwise).
     """
 
     name: str
@@ -40,6 +43,8 @@ class DataInfo:
     extras: dict[str, Any] = field(default_factory=dict)
     extractor: str = "inception"
     domain: str = ""
+    pairing: Literal["none", "paired", "unpaired"] = "none"
+    shape_b: tuple[int, ...] | None = None
 
     @property
     def channels(self) -> int:

@@ -44,6 +44,9 @@ class ACGAN(AdversarialRecipe):
         "d_cond": "none",
         "class_weight": 1.0,
     }
+    hparam_help = {
+        "class_weight": "weight of the auxiliary classification terms L_C",
+    }
 
     def build(self, info: DataInfo) -> None:
         super().build(info)

@@ -26,6 +26,7 @@ class AdversarialRecipe(Recipe):
 
     auto_image_net: ClassVar[str] = "dcgan"
     defaults: ClassVar[dict[str, Any]] = dict(
+        **Recipe.defaults,
         net="auto",
         z_dim=100,
         g_width=None,
@@ -41,6 +42,26 @@ class AdversarialRecipe(Recipe):
         lr_d=2e-4,
         betas=(0.5, 0.999),
         n_critic=1,
+    )
+
+    hparam_help: ClassVar[dict[str, str]] = dict(
+        net="net family of G and D (dcgan, resnet, mlp, ...; auto: mlp for vectors, else the "
+        "recipe's image nets)",
+        z_dim="size of the latent noise z",
+        g_width="G's channel width (None: the net family's default)",
+        d_width="D's channel width (None: the net family's default)",
+        g_norm="normalization in G: batch, layer, instance, spectral or none",
+        d_norm="normalization in D: batch, layer, instance, spectral or none",
+        g_cond="how labels enter G: concat, hadamard or cbn (conditional batch norm)",
+        d_cond="how labels enter D: none, concat or projection",
+        conditional="train and sample with class labels",
+        loss="adversarial loss: minimax, non-saturating, wasserstein, least-squares, hinge, "
+        "relativistic or energy",
+        optimizer="adam or rmsprop",
+        lr_g="G's learning rate",
+        lr_d="D's learning rate",
+        betas="Adam's (beta1, beta2)",
+        n_critic="D steps per G step",
     )
 
     # -- nets ------------------------------------------------------------------------------
@@ -110,7 +131,8 @@ class AdversarialRecipe(Recipe):
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
         fake, y = self.d_fakes(batch)
-        d_real, d_fake = self.D(real, y), self.D(fake, y)
+        d_real, d_fake = self.D(self.augmenter(real), y), self.D(self.augmenter(fake), y)
+        self.augmenter.observe(d_real.detach())
         loss = self.adv.d(d_real, d_fake)
         logs = {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
         penalty = self.d_penalty(real, fake, y)
@@ -121,8 +143,9 @@ class AdversarialRecipe(Recipe):
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, y = self.fake_batch(batch)
-        d_fake = self.D(fake, y)
-        d_real = self.D(batch["image"], y).detach() if self.hp.loss == "relativistic" else None
+        d_fake = self.D(self.augmenter(fake), y)
+        relativistic = self.hp.loss == "relativistic"
+        d_real = self.D(self.augmenter(batch["image"]), y).detach() if relativistic else None
         return self.adv.g(d_fake, d_real), {}
 
     def d_penalty(self, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor | None:

@@ -64,6 +64,11 @@ class BEGAN(AdversarialRecipe):
         "lr_d": 1e-4,
         "betas": (0.5, 0.999),
     }
+    hparam_help = {
+        "code_dim": "size of the auto-encoder critic's bottleneck",
+        "gamma": "diversity ratio: the equilibrium E L(G(z)) = gamma E L(x)",
+        "lambda_k": "learning rate of the k_t controller",
+    }
 
     def build(self, info: DataInfo) -> None:
         ninfo = self.net_info(info)

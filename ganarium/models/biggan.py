@@ -94,6 +94,12 @@ class BigGAN(AdversarialRecipe):
         "n_critic": 2,
         "ortho_weight": 1e-4,
     }
+    hparam_help = {
+        "attn_res": "resolution of the self-attention block (None: the nets' default)",
+        "deep": "BigGAN-deep blocks (bottlenecked, twice as many)",
+        "ortho_weight": "beta of the orthogonal regularisation of G's weights (0: off)",
+        "shared_dim": "size of the class embedding shared by G's conditional batch norms",
+    }
 
     def build(self, info: DataInfo) -> None:
         ninfo = self.net_info(info)

@@ -26,6 +26,10 @@ class DRAGAN(AdversarialRecipe):
         "gp_weight": 10.0,
         "perturb_scale": 0.5,
     }
+    hparam_help = {
+        "gp_weight": "weight of the gradient penalty around real data",
+        "perturb_scale": "size of the perturbations, times the data's std",
+    }
 
     def d_penalty(self, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
         return self.hp.gp_weight * dragan_penalty(

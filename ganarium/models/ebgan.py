@@ -51,6 +51,11 @@ class EBGAN(AdversarialRecipe):
         "lr_d": 2e-4,
         "loss": "energy",
     }
+    hparam_help = {
+        "code_dim": "size of the auto-encoder critic's bottleneck",
+        "margin": "the energy margin m of D's hinge",
+        "pt_weight": "weight of the pull-away term on the critic's codes (0: off)",
+    }
 
     def build(self, info: DataInfo) -> None:
         ninfo = self.net_info(info)

@@ -56,6 +56,11 @@ class IcGAN(CGAN):
         # (the G that generate and edit decode with: the EMA copy, in eval mode)
         "invert": "training",
     }
+    hparam_help = {
+        "e_norm": "normalization in the encoders E_z and E_y",
+        "invert": "which G E_z learns to invert: training (live G) or sampling (EMA G, eval mode)",
+        "lr_e": "the encoders' learning rate",
+    }
 
     def build(self, info: DataInfo) -> None:
         super().build(info)

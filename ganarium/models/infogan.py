@@ -111,6 +111,15 @@ class InfoGAN(AdversarialRecipe):
         "lr_g": 1e-3,  # the paper's MNIST learning rates: 1e-3 for G, 2e-4 for D
         "lr_d": 2e-4,
     }
+    hparam_help = {
+        "code_input": "how the categorical code enters G: concat, cbn or hadamard",
+        "code_scale": "magnitude of the one-hot code at G's input",
+        "continuous_weight": "lambda of the continuous codes' information term",
+        "info_weight": "lambda of the categorical code's information term",
+        "n_categories": "values of the categorical code",
+        "n_continuous": "number of continuous codes, each U(-1, 1)",
+        "q_width": "width of Q's hidden layer",
+    }
 
     def build(self, info: DataInfo) -> None:
         hp = self.hp

@@ -35,6 +35,12 @@ class LOGAN(AdversarialRecipe):
         "latent_step_size": 0.9,
         "latent_damping": 5.0,
     }
+    hparam_help = {
+        "latent_damping": "Tikhonov damping of the natural-gradient step",
+        "latent_method": "gd (plain gradient) or ngd (natural gradient) latent steps",
+        "latent_step_size": "size of each latent step",
+        "latent_steps": "latent steps before each update (0: plain GAN)",
+    }
 
     def fake_batch(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         y = self.labels_of(batch)

@@ -76,6 +76,15 @@ class SSGAN(AdversarialRecipe):
         "lr_g": 3e-3,
         "lr_d": 3e-3,
     }
+    hparam_help = {
+        "feature_matching": "G matches D's mean features instead of fooling D",
+        "historical_weight": "weight of historical averaging of both players (0: off)",
+        "input_noise": "std of Gaussian noise on D's input while training",
+        "label_memory": "how many labelled examples the label memory keeps",
+        "label_smoothing": "one-sided smoothing of D's real target (0: off)",
+        "minibatch_kernels": "minibatch discrimination kernels on D's features (0: off)",
+        "unsup_weight": "weight of the unsupervised real/fake term",
+    }
 
     def build(self, info: DataInfo) -> None:
         super().build(info)  # conditional=False: G and D never see labels

@@ -97,6 +97,24 @@ class TripleGAN(AdversarialRecipe):
         "teacher_decay": 0.99,  # EMA decay of C_teacher
         "consistency_rampup": 300,  # G steps of the sigmoid ramp-in of the consistency term
     }
+    hparam_help = {
+        "alpha": "share of C's pairs among D's fake pairs",
+        "balance_weight": "weight of C's class-balance term on unlabelled data",
+        "c_jitter": "random shifts (pixels) of C's input while training",
+        "c_norm": "normalization in C",
+        "c_pairs": "how C's pairs are scored: argmax (C's label, confidence-weighted) or expectation",
+        "c_width": "C's channel width (None: the net family's default)",
+        "consistency_rampup": "G steps of the sigmoid ramp-in of the consistency term",
+        "consistency_weight": "weight of the mean-teacher consistency of C (0: the 2017 C)",
+        "entropy_weight": "weight of C's entropy minimisation on unlabelled data",
+        "input_noise": "std of Gaussian noise on C's input while training",
+        "label_memory": "how many labelled examples the label memory keeps",
+        "lr_c": "C's learning rate",
+        "pseudo_real": "C-labelled unlabelled pairs join D's real pairs",
+        "pseudo_start": "step at which R_P (C on G's pairs) switches on",
+        "pseudo_weight": "alpha_P, the weight of R_P",
+        "teacher_decay": "EMA decay of the mean teacher C_teacher",
+    }
 
     def build(self, info: DataInfo) -> None:
         if self.hp.c_pairs not in ("argmax", "expectation"):

@@ -42,6 +42,10 @@ class UNetGAN(AdversarialRecipe):
         "cutmix_prob": 0.5,
         "consistency_weight": 1.0,
     }
+    hparam_help = {
+        "consistency_weight": "weight of the CutMix consistency of D's decoder",
+        "cutmix_prob": "probability that a D step also sees CutMix blends",
+    }
 
     def build(self, info: DataInfo) -> None:
         if self.hp.loss != "non-saturating":

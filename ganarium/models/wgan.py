@@ -27,6 +27,9 @@ class WGAN(AdversarialRecipe):
         "n_critic": 5,
         "clip": 0.01,
     }
+    hparam_help = {
+        "clip": "D's weights are clipped to [-clip, clip]",
+    }
 
     def after_d_step(self, ctx: StepContext) -> None:
         clip_weights(self.D, self.hp.clip)

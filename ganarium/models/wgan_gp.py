@@ -31,6 +31,9 @@ class WGANGP(AdversarialRecipe):
         "n_critic": 5,
         "gp_weight": 10.0,
     }
+    hparam_help = {
+        "gp_weight": "lambda of the gradient penalty",
+    }
 
     def d_penalty(self, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
         return self.hp.gp_weight * gradient_penalty(lambda x: self.D(x, y), real, fake)
