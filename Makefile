@@ -2,6 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 # torch/torchvision pins that install from this machine's disk (a CUDA build that also runs on CPU)
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
@@ -9,12 +10,15 @@ WORKERS ?= 2
 
 .PHONY: install demo test test-all lint format table bench clean
 
+# pip stays quiet (-qq: errors only); these lines say what is happening instead
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[test,eval,data,study]"
-	touch $(STAMP)
+	@test -x $(PY) || { echo "creating the virtual environment $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing torch and torchvision ($(TORCH); about 2 minutes on a fresh machine)"
+	@$(PIP) install -qq $(TORCH)
+	@echo "installing ganarium with its test, evaluation, data and study extras (about 1 minute)"
+	@$(PIP) install -qq -e ".[test,eval,data,study]"
+	@touch $(STAMP)
+	@echo "installed into $(VENV)"
 
 install: $(STAMP)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
@@ -31,6 +32,52 @@ from ganarium.errors import ConfigError, DataError, GanariumError, suggest
 
 Batch = dict[str, Tensor]
 StepOutput = tuple[Tensor, dict[str, Tensor]]
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# Ranges every recipe's hyper-parameters obey, by name: (pattern, test, the rule in words).
+# Recipes check their own special cases (e.g. Triple-GAN's alpha) in build().
+HPARAM_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
+    (r"^lr(_\w+)?$", lambda v: _finite(v) and v > 0, "a learning rate must be > 0 (e.g. 2e-4)"),
+    (r"_weight$", lambda v: _finite(v) and v >= 0, "a weight must be >= 0 (0 switches it off)"),
+    (
+        r"(_prob|_decay|_smoothing|^ada_p|^ada_target)$",
+        lambda v: _finite(v) and 0 <= v <= 1,
+        "a probability / decay must be in [0, 1]",
+    ),
+    (
+        r"(_width|_dim)$",
+        lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+        "a width or size must be a whole number >= 1",
+    ),
+    (r"^n_critic$", lambda v: isinstance(v, int) and v >= 1, "D steps per G step must be >= 1"),
+    (
+        r"^betas$",
+        lambda v: len(v) == 2 and all(_finite(b) and 0 <= b < 1 for b in v),
+        "Adam's betas must be two numbers in [0, 1)",
+    ),
+    (r"^clip$", lambda v: _finite(v) and v > 0, "the clipping bound must be > 0"),
+]
+
+
+def check_hparam_ranges(recipe: str, hparams: dict[str, Any]) -> None:
+    """Refuse, in one line, a hyper-parameter outside the range its name implies."""
+    for key, value in hparams.items():
+        for pattern, ok, rule in HPARAM_RULES:
+            if re.search(pattern, key):
+                try:
+                    good = ok(value)
+                except TypeError:
+                    good = False
+                if not good:
+                    raise ConfigError(
+                        f"model.{key}={value!r} is out of range for recipe {recipe!r}: {rule}"
+                    )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"model.{key}={value!r} must be a finite number")
 
 
 @dataclass
@@ -175,7 +222,9 @@ class Recipe(nn.Module):
                 f"recipe {cls.name!r} has no hyper-parameter {k!r}.{suggest(k, cls.defaults)} "
                 f"Known: {', '.join(sorted(cls.defaults))}"
             )
-        return {**copy.deepcopy(cls.defaults), **given}
+        resolved = {**copy.deepcopy(cls.defaults), **given}
+        check_hparam_ranges(cls.name, resolved)
+        return resolved
 
     @classmethod
     def describe_hparams(cls) -> dict[str, str]:

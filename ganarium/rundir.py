@@ -2,11 +2,78 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
 from ganarium.checkpoint import atomic_write_text
+from ganarium.errors import GanariumError
+
+
+class RunLockedError(GanariumError):
+    """Another process is writing this run."""
+
+
+class RunLock:
+    """One writer per run: an exclusive ``flock`` on ``RUN/.lock`` held while training.
+
+    The kernel drops the lock when its process dies, so a lock left by a killed run is free
+    and is taken over (``took_over`` says whose it was). The file itself stays, holding the
+    writer's pid, host and start time while it is held, so a refusal can name the holder.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+        self.took_over = ""
+
+    def acquire(self) -> RunLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise RunLockedError(
+                f"run {self.path.parent} is being written by process {holder.get('pid', '?')} "
+                f"on {holder.get('host', '?')} (since {holder.get('started', '?')}): wait for it "
+                f"to finish or stop it before training this run again"
+            ) from None
+        previous = _read_holder(fd)
+        if previous.get("pid") not in (None, os.getpid()):
+            self.took_over = (
+                f"took over the lock of process {previous['pid']} on {previous.get('host', '?')}, "
+                "which is gone"
+            )
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%c")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (ValueError, OSError):
+        return {}
 
 
 class RunDir:
@@ -58,6 +125,10 @@ class RunDir:
     def create(self) -> None:
         for d in (self.path, self.checkpoints, self.samples):
             d.mkdir(parents=True, exist_ok=True)
+
+    def acquire_lock(self) -> RunLock:
+        """Hold the run's writer lock (refused in one line while another process holds it)."""
+        return RunLock(self.path / ".lock").acquire()
 
     def has_checkpoint(self) -> bool:
         return self.latest.exists()

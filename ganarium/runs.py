@@ -15,11 +15,12 @@ from typing import Any
 
 import torch
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 from torch.utils.data import Dataset
 
 from ganarium.checkpoint import atomic_write_text, load_checkpoint
-from ganarium.config import build_config, to_dict
-from ganarium.data import DATASETS, DataInfo, dataset_info, load_dataset
+from ganarium.config import build_config, merge, parse_overrides, to_dict
+from ganarium.data import DATASETS, DataInfo, dataset_info, load_dataset, quantize_images
 from ganarium.errors import CheckpointError, ConfigError, DataError
 from ganarium.models import RECIPES, Recipe, generate_batched
 from ganarium.rundir import RunDir
@@ -70,6 +71,8 @@ def make_trainer(
 ) -> Trainer:
     """Data, recipe and Trainer for a resolved config. Translators preview held-out pairs."""
     dataset = load_dataset(cfg.data.name, **data_options(cfg))
+    if getattr(dataset, "tensors", None) is None:
+        dataset[0]  # a file-backed dataset's first item: a broken one fails before any write
     torch.manual_seed(int(cfg.train.seed))  # initial weights are part of the seeded run
     recipe = build_recipe(cfg, dataset_info(dataset))
     preview = held_out_data(cfg) if recipe.capabilities().translate else None
@@ -91,6 +94,9 @@ def default_run_dir(cfg: DictConfig) -> Path:
 
 def check_new_run_dir(path: Path) -> None:
     """Refuse to start into a folder that holds a run or anything else."""
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"run directory {path}: {parent} is a file, not a folder")
     run = RunDir(path)
     if run.config.exists():
         raise ConfigError(
@@ -161,6 +167,7 @@ def start_run(
     trainer.run = create_run_dir(requested, cfg)
     trainer.config_record = to_dict(cfg)
     trainer.run.create()
+    trainer.hold_lock()
     return trainer
 
 
@@ -170,28 +177,78 @@ def read_config(run: RunDir) -> DictConfig:
     return OmegaConf.load(run.config)
 
 
+# train.* settings that leave the training mathematics alone, so they may change on resume
+RESUME_HARMLESS = (
+    "steps",
+    "device",
+    "log_every",
+    "sample_every",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "eval_every",
+    "n_grid",
+    "num_workers",
+    "progress",
+    "tensorboard",
+)
+
+
+def resume_overrides(cfg: DictConfig, overrides: list[str]) -> DictConfig:
+    """``cfg`` with resume-time overrides applied. Each key is either harmless (logging,
+    sampling, checkpoint and evaluation intervals, more steps, device, loader workers, progress
+    bar) or would change the run (model, data, batch size, seed, learning rates, ...): any of
+    the latter refuses the whole resume in one line that names the kind of every key given."""
+    dotted = parse_overrides(overrides, cfg)
+    keys = [item.split("=", 1)[0] for item in dotted]
+    harmless = [
+        k for k in keys if k.removeprefix("train.") in RESUME_HARMLESS and k.startswith("train.")
+    ]
+    changing = [k for k in keys if k not in harmless]
+    if changing:
+        kinds = ", ".join(
+            f"{k} ({'harmless' if k in harmless else 'changes the run'})" for k in keys
+        )
+        allowed = ", ".join(f"train.{k}" for k in RESUME_HARMLESS)
+        raise ConfigError(
+            f"on resume {', '.join(changing)} would change the run: {kinds}. Only settings that "
+            f"leave training alone may change ({allowed}); start a new run for the others"
+        )
+    try:
+        return merge(cfg, OmegaConf.from_dotlist(dotted))
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"bad override: {str(e).splitlines()[0]}") from None
+
+
 def resume_run(
     run_dir: str,
     evaluators: list[Evaluator] | None = None,
     overrides: list[str] | None = None,
     callbacks: list[Callback] | None = None,
 ) -> Trainer:
-    """A Trainer restored from ``run_dir``'s latest checkpoint. Overrides may extend train.steps."""
+    """A Trainer restored from ``run_dir``'s latest checkpoint, holding the run's writer lock.
+    Overrides may change harmless settings (``RESUME_HARMLESS``), such as more train.steps."""
     run = RunDir(run_dir)
     cfg = read_config(run)
-    if overrides:
-        bad = [o for o in overrides if o.split("=", 1)[0].removeprefix("train.") not in ("steps",)]
-        if bad:
-            raise ConfigError(f"on resume only train.steps can change, not {bad[0]!r}")
-        cfg = OmegaConf.merge(
-            cfg,
-            OmegaConf.from_dotlist(
-                [o if o.startswith("train.") else f"train.{o}" for o in overrides]
-            ),
-        )
-        atomic_write_text(run.config, OmegaConf.to_yaml(cfg))
-    trainer = make_trainer(cfg, run, evaluators, callbacks)
-    trainer.resume()
+    if not run.has_checkpoint():
+        raise CheckpointError(f"nothing to resume: {run.path} has no checkpoints/latest.pt yet")
+    lock = run.acquire_lock()  # before anything in the run is rewritten
+    try:
+        if overrides:
+            cfg = resume_overrides(cfg, overrides)
+            train_config(cfg).validate()
+        trainer = make_trainer(cfg, run, evaluators, callbacks)
+        trainer.lock = lock
+        trainer.resume()
+        if trainer.cfg.steps < trainer.step:
+            raise ConfigError(
+                f"train.steps={trainer.cfg.steps} is below the checkpoint's step {trainer.step}: "
+                f"pass train.steps={trainer.step} or more"
+            )
+        if overrides:  # only once every value was checked, so a refusal changes nothing
+            atomic_write_text(run.config, OmegaConf.to_yaml(cfg))
+    except BaseException:
+        lock.release()
+        raise
     return trainer
 
 
@@ -239,6 +296,37 @@ def _exact_recall(recipe: Recipe) -> float | None:
     return exact_recall(lambda z: recipe.decode(z).float().cpu(), z_dim, recipe.info.shape[-1])
 
 
+def _evaluate_translator(
+    recipe: Recipe,
+    metrics: list[str],
+    n: int,
+    extractor: str,
+    inception_weights: str | None,
+    device: str,
+    fake_dir: str | None,
+) -> dict[str, float]:
+    """A translation run's metrics on its data's held-out split (PSNR / SSIM against targets,
+    content kept, feature metrics against the target side; ``metrics.translation``)."""
+    from ganarium.errors import GanariumError
+    from ganarium.metrics.translation import evaluate_translation
+
+    if fake_dir is not None:
+        raise GanariumError(
+            f"recipe {recipe.name!r} is a translator: it is evaluated on its data's held-out "
+            "pairs, not on a folder of samples; drop the samples folder"
+        )
+    held_out = held_out_data(recipe.config)
+    if held_out is None:
+        raise DataError(
+            f"data {recipe.config.data.name!r} has no held-out (test) split to translate: "
+            "add one (aligned: root/test/; unpaired: testA/ and testB/)"
+        )
+    train = load_dataset(recipe.config.data.name, **data_options(recipe.config))
+    return evaluate_translation(
+        recipe, held_out, metrics, n, extractor, inception_weights, device, train=train
+    )
+
+
 def evaluate_run(
     run_dir: str,
     metrics: list[str],
@@ -247,17 +335,32 @@ def evaluate_run(
     inception_weights: str | None = None,
     device: str = "cpu",
     progress: bool = True,
+    fake_dir: str | None = None,
 ) -> dict[str, float]:
-    """Sample ``n`` images from a run's latest checkpoint, compute ``metrics`` against a held-out
-    real reference of the run's data, write ``eval.json`` into the run (atomically), return it."""
-    from ganarium.metrics.evaluate import check_metrics, evaluate_samples
+    """Sample ``n`` images from a run's latest checkpoint (seeded, quantized to 8 bits as image
+    files hold them) or read them from ``fake_dir`` (e.g. written by ``ganarium sample --out
+    DIR/``), compute ``metrics`` against a held-out real reference of the run's data, write
+    ``eval.json`` into the run (atomically) and return it."""
+    from ganarium.metrics.evaluate import check_metrics, evaluate_samples, read_folder
 
     check_metrics(metrics)
     recipe = load_recipe(run_dir, device=device)
+    if recipe.capabilities().translate:  # translators: their held-out pairs, not noise samples
+        res = _evaluate_translator(
+            recipe, metrics, n, extractor, inception_weights, device, fake_dir
+        )
+        res["step"] = float(recipe.trained_steps)
+        atomic_write_text(Path(run_dir) / "eval.json", json.dumps(res, indent=1))
+        return res
     check_metrics(metrics, recipe.info)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        fake = generate_batched(recipe, n, progress=progress)
+        if fake_dir is not None:
+            fake = read_folder(fake_dir, recipe.info)[:n]
+        else:
+            fake = generate_batched(recipe, n, progress=progress)
+            if recipe.info.kind == "image":
+                fake = quantize_images(fake)
         res = evaluate_samples(
             fake,
             recipe.info,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from ganarium.checkpoint import atomic_write_text, load_checkpoint, save_checkpo
 from ganarium.data.stream import BatchStream, fixed_examples
 from ganarium.errors import CheckpointError, ConfigError, DivergenceError
 from ganarium.recipe import Batch, Phase, Preview, Recipe, StepContext
-from ganarium.rundir import RunDir
+from ganarium.rundir import RunDir, RunLock
 
 Evaluator = Callable[[Recipe], dict[str, float]]
 FP16_MIN_SCALE = 1e-3  # a loss scale driven this low means every step is non-finite
@@ -61,10 +63,30 @@ class TrainConfig:
     tensorboard: bool = True
 
     def validate(self) -> None:
-        if self.steps < 0 or self.batch_size < 1:
-            raise ConfigError("train.steps must be >= 0 and train.batch_size >= 1")
+        """Refuse, in one line, any setting outside its range."""
+        at_least = {
+            "steps": 0,
+            "batch_size": 1,
+            "ema_start": 0,
+            "log_every": 0,
+            "sample_every": 0,
+            "checkpoint_every": 0,
+            "eval_every": 0,
+            "keep_checkpoints": 1,
+            "n_grid": 1,
+            "num_workers": 0,
+        }
+        for key, low in at_least.items():
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                what = (
+                    "0 turns it off" if low == 0 and key.endswith("_every") else f"at least {low}"
+                )
+                raise ConfigError(f"train.{key}={value!r} must be a whole number ({what})")
         if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay={self.ema_decay} must be in [0, 1)")
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", str(self.device)):
+            raise ConfigError(f"train.device={self.device!r}: use auto, cpu, cuda or cuda:N")
         if self.lr_schedule not in ("constant", "linear"):
             raise ConfigError(f"train.lr_schedule={self.lr_schedule!r}: use constant or linear")
         if self.amp not in ("none", "bf16", "fp16"):
@@ -150,9 +172,13 @@ class Trainer:
         self._preview_examples: Batch | None = None
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
         self.step = 0
+        self.lock: RunLock | None = (
+            None  # the run's writer lock, held from start/resume to fit's end
+        )
         self.stop_reason: str | None = None
         self._writer = None
         self._nonfinite: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._write_warnings: set[str] = set()
         self.history: list[dict[str, Any]] = []
 
     def _check_phases(self, phases: list[Phase]) -> None:
@@ -226,8 +252,15 @@ class Trainer:
                 )
         state = self.state_dict()
         path = self.run.step_checkpoint(self.step)
-        save_checkpoint(path, state)
-        save_checkpoint(self.run.latest, state)
+        try:
+            save_checkpoint(path, state)
+            save_checkpoint(self.run.latest, state)
+        except OSError as e:  # disk full, unwritable: the temp file is gone, latest is intact
+            raise CheckpointError(
+                f"could not write the step {self.step} checkpoint ({e.strerror or e}); the last "
+                f"good checkpoint {self.run.latest} is intact: free disk space and resume with "
+                f"`ganarium train --resume {self.run.path}`"
+            ) from None
         for old in self.run.step_checkpoints()[: -self.cfg.keep_checkpoints or None]:
             old.unlink(missing_ok=True)
         for cb in self.callbacks:
@@ -237,6 +270,7 @@ class Trainer:
     def resume(self) -> None:
         if self.run is None or not self.run.has_checkpoint():
             raise CheckpointError("nothing to resume: the run has no checkpoints/latest.pt")
+        self.hold_lock()  # before anything in the run is rewritten
         self.load_state_dict(load_checkpoint(self.run.latest, self.device))
         self.run.truncate_metrics(self.step)
 
@@ -249,11 +283,25 @@ class Trainer:
             self._writer = SummaryWriter(str(self.run.tb), purge_step=self.step + 1)
         return self._writer
 
+    def nonessential_write(self, what: str, write: Callable[[], Any]) -> None:
+        """A write training can do without (sample grids, metric lines): on failure, warn once
+        per kind and go on."""
+        try:
+            write()
+        except OSError as e:
+            if what not in self._write_warnings:
+                self._write_warnings.add(what)
+                print(
+                    f"ganarium: warning: could not write a {what} ({e.strerror or e}); training "
+                    "goes on without it",
+                    file=sys.stderr,
+                )
+
     def log(self, record: dict[str, Any]) -> None:
         self.history.append(record)
         if self.run is None:
             return
-        self.run.append_metrics(record)
+        self.nonessential_write("metrics line", lambda: self.run.append_metrics(record))
         if self.writer is not None:
             for k, v in record.items():
                 if k != "step" and isinstance(v, (int, float)):
@@ -288,8 +336,13 @@ class Trainer:
         grid = make_grid(
             preview.images.float().cpu(), nrow=preview.nrow, normalize=True, value_range=(-1, 1)
         )
-        self.run.samples.mkdir(parents=True, exist_ok=True)
-        save_image(grid, self.run.sample_grid(self.step))
+        self.nonessential_write(
+            "sample grid",
+            lambda: (
+                self.run.samples.mkdir(parents=True, exist_ok=True),
+                save_image(grid, self.run.sample_grid(self.step)),
+            ),
+        )
         if self.writer is not None:
             self.writer.add_image("samples", grid, self.step)
 
@@ -301,6 +354,16 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_evaluate(self, out)
         return out
+
+    def hold_lock(self) -> None:
+        """Take the run's writer lock (one writer per run) unless already held."""
+        if self.run is not None and self.lock is None:
+            self.lock = self.run.acquire_lock()
+
+    def release_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def request_stop(self, reason: str = "requested") -> None:
         """End ``fit`` after the current step, writing a checkpoint at that step."""
@@ -439,6 +502,7 @@ class Trainer:
         self.callbacks += [cb for cb in callbacks if cb not in self.callbacks]
         if self.run is not None:
             self.run.create()
+            self.hold_lock()
             self._write_recipe_summary()
             if self.step == 0:
                 self.save_samples()
@@ -491,6 +555,7 @@ class Trainer:
                 self.save()
         finally:
             self._release_params()
+            self.release_lock()
             bar.close()
             if self._writer is not None:
                 self._writer.flush()

@@ -1,3 +1,4 @@
+import argparse
 import subprocess
 import sys
 
@@ -140,3 +141,60 @@ def test_eval_folders_without_inception_weights_is_one_line(tmp_path, capsys, mo
     assert main(["eval", "--real", str(tmp_path / "a"), "--fake", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err.strip()
     assert "--inception-weights PATH" in err and "\n" not in err
+
+
+def test_samples_as_a_folder_or_npz_score_like_the_run_itself(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    run = tmp_path / "run"
+    assert main(["train", "dcgan", "--data", "digits", *FAST, "--run-dir", str(run)]) == 0
+    folder = tmp_path / "fakes"
+    # drawn in batches of 500, as eval draws them (noise depends on how it is batched)
+    assert main(["sample", str(run), "--n", "120", "--out", f"{folder}/"]) == 0
+    assert sorted(p.name for p in folder.iterdir())[:2] == ["000000.png", "000001.png"]
+    assert len(list(folder.iterdir())) == 120
+    npz = ["--n", "120", "--batch-size", "50", "--out", str(tmp_path / "s.npz")]
+    assert main(["sample", str(run), *npz]) == 0
+    images = np.load(tmp_path / "s.npz")["images"]
+    assert images.shape == (120, 16, 16, 1) and images.dtype == np.uint8
+    metrics = ["--metrics", "fid,kid,pr", "--n", "120"]
+    assert main(["eval", str(run), *metrics]) == 0
+    drawn = json.loads((run / "eval.json").read_text())
+    assert main(["eval", str(run), *metrics, "--fake", str(folder)]) == 0
+    read_back = json.loads((run / "eval.json").read_text())
+    for key in ("fid[digit-classifier]", "kid[digit-classifier]", "precision[digit-classifier]"):
+        assert read_back[key] == pytest.approx(drawn[key], rel=1e-6, abs=1e-9), key
+
+
+def test_info_prints_every_hyper_parameter_and_the_check(capsys):
+    from ganarium.models import RECIPES
+
+    assert main(["info", "wgan-gp"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("wgan-gp: Improved Training of Wasserstein GANs (2017)")
+    for key in RECIPES.get("wgan-gp").defaults:
+        assert f"\n  {key} " in out, key
+    assert "lambda of the gradient penalty" in out and "learning check (digits-fid" in out
+    assert "offers: latent_dim" in out
+
+
+def test_list_filters_by_family(capsys):
+    assert main(["list", "--family", "conditional"]) == 0
+    out = capsys.readouterr().out
+    assert "acgan" in out and "wgan-gp" not in out
+
+
+def test_every_command_documents_every_argument_and_ends_with_examples():
+    from ganarium.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, cmd in sub.choices.items():
+        for action in cmd._actions:
+            if action.dest != "help":
+                assert action.help, f"`ganarium {name}`: {action.dest} has no help"
+        text = cmd.format_help()
+        assert "examples:\n" in text, name
+        assert 2 <= len(text.split("examples:\n")[1].strip().splitlines()) <= 3, name

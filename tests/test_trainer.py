@@ -241,20 +241,32 @@ def test_ema_tracks_generator_and_is_used_for_sampling(tmp_path):
     assert "G" in loaded.ema
 
 
-def test_resume_can_extend_steps(tmp_path):
+def test_resume_accepts_harmless_changes_and_gives_the_same_weights(tmp_path):
     args = [
         "train.steps=4",
         "train.checkpoint_every=2",
         "train.progress=false",
         "train.tensorboard=false",
     ]
+    start_run("gan", "ring8", [*args, "train.steps=8"], run_dir=str(tmp_path / "whole")).fit()
     start_run("gan", "ring8", args, run_dir=str(tmp_path / "g")).fit()
-    t = resume_run(str(tmp_path / "g"), overrides=["steps=6"])
-    assert t.step == 4
+    harmless = ["steps=8", "train.log_every=3", "train.progress=true", "train.device=cpu"]
+    harmless += ["train.num_workers=2", "train.sample_every=1", "train.checkpoint_every=3"]
+    t = resume_run(str(tmp_path / "g"), overrides=harmless)
+    assert t.step == 4 and t.cfg.log_every == 3
     t.fit()
-    assert load_checkpoint(tmp_path / "g" / "checkpoints" / "latest.pt")["step"] == 6
-    with pytest.raises(ConfigError, match="only train.steps"):
-        resume_run(str(tmp_path / "g"), overrides=["model.lr_g=1"])
+    a = load_checkpoint(tmp_path / "whole" / "checkpoints" / "latest.pt")
+    b = load_checkpoint(tmp_path / "g" / "checkpoints" / "latest.pt")
+    assert a["step"] == b["step"] == 8
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    before = (tmp_path / "g" / "config.yaml").read_text()
+    with pytest.raises(ConfigError, match=r"model.lr_g \(changes the run\), train.steps \(harm"):
+        resume_run(str(tmp_path / "g"), overrides=["model.lr_g=1", "train.steps=9"])
+    with pytest.raises(ConfigError, match="train.batch_size .changes the run"):
+        resume_run(str(tmp_path / "g"), overrides=["train.batch_size=3"])
+    with pytest.raises(ConfigError, match="below the checkpoint's step 8"):
+        resume_run(str(tmp_path / "g"), overrides=["train.steps=5"])
+    assert (tmp_path / "g" / "config.yaml").read_text() == before  # refusals change nothing
 
 
 def test_run_directory_layout(tmp_path):

@@ -71,6 +71,7 @@ class TensorDictDataset(Dataset):
             raise ValueError(f"tensors of different lengths: {n}")
         if not n or next(iter(n.values())) == 0:
             raise DataError(f"dataset {info.name!r} is empty")
+        check_values(tensors, info)
         self.tensors = tensors
         self.info = info
 
@@ -79,6 +80,41 @@ class TensorDictDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         return {k: v[i] for k, v in self.tensors.items()}
+
+
+def check_values(tensors: dict[str, torch.Tensor], info: DataInfo) -> None:
+    """Refuse, naming the first bad sample, non-finite values, values outside the data's range
+    and labels outside 0..K-1 (-1 marks an unlabelled example)."""
+    for key in ("image", "image_b"):
+        x = tensors.get(key)
+        if x is None or not x.is_floating_point():
+            continue
+        flat = x.reshape(len(x), -1)
+        bad = ~torch.isfinite(flat).all(1)
+        if bad.any():
+            i = int(bad.nonzero()[0])
+            raise DataError(
+                f"dataset {info.name!r}: sample {i} ({key}) holds NaN or Inf values: fix or drop it"
+            )
+        if info.value_range is not None:
+            lo, hi = info.value_range
+            out = (flat < lo - 1e-3).any(1) | (flat > hi + 1e-3).any(1)
+            if out.any():
+                i = int(out.nonzero()[0])
+                raise DataError(
+                    f"dataset {info.name!r}: sample {i} ({key}) has values in "
+                    f"[{float(flat[i].min()):.3g}, {float(flat[i].max()):.3g}], outside the data's "
+                    f"range [{lo:g}, {hi:g}]: rescale it (images: x / 127.5 - 1)"
+                )
+    labels = tensors.get("label")
+    if labels is not None and info.num_classes > 0:
+        bad = (labels < -1) | (labels >= info.num_classes)
+        if bad.any():
+            i = int(bad.nonzero()[0])
+            raise DataError(
+                f"dataset {info.name!r}: sample {i} has label {int(labels[i])}, outside "
+                f"0..{info.num_classes - 1} (-1 marks an unlabelled example)"
+            )
 
 
 def load_dataset(name: str, **options: Any) -> Dataset:
@@ -102,6 +138,12 @@ def dataset_info(dataset: Dataset) -> DataInfo:
 def to_unit_range(x_uint8: torch.Tensor) -> torch.Tensor:
     """uint8 [0, 255] -> float [-1, 1]."""
     return x_uint8.float().div(127.5).sub(1.0)
+
+
+def quantize_images(x: torch.Tensor) -> torch.Tensor:
+    """Float images in [-1, 1] as 8-bit files hold them (round to 256 levels), so metrics of
+    generated samples equal the metrics of the same samples saved as PNG and read back."""
+    return to_unit_range(((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8))
 
 
 def resize_images(x: torch.Tensor, size: int) -> torch.Tensor:

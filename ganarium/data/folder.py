@@ -19,17 +19,38 @@ def list_images(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
-def read_image(path: Path, size: int, channels: int) -> torch.Tensor:
-    """One image as a float CHW tensor in [-1, 1], center-cropped and resized to ``size``."""
+def read_image(path: Path, size: int | None, channels: int) -> torch.Tensor:
+    """One image as a float CHW tensor in [-1, 1] with ``channels`` (1: gray, 3: RGB),
+    center-cropped and resized to ``size`` x ``size`` (``None``: as it is)."""
+    if channels not in (1, 3):
+        raise DataError(f"images are read with 1 (gray) or 3 (RGB) channels, not {channels}")
     try:
         with Image.open(path) as img:
-            img = img.convert("L" if channels == 1 else "RGB")
-            img = TF.center_crop(img, min(img.size))
-            img = TF.resize(img, [size, size], antialias=True)
+            img = _eight_bit(img, path).convert("L" if channels == 1 else "RGB")
+            if size is not None and img.size != (size, size):
+                img = TF.center_crop(img, min(img.size))
+                img = TF.resize(img, [size, size], antialias=True)
             x = TF.pil_to_tensor(img)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise DataError(f"corrupt image file {path}: {e}. Remove or replace it.") from None
     return x.float().div(127.5).sub(1.0)
+
+
+def _eight_bit(img: Image.Image, path: Path) -> Image.Image:
+    """16- and 32-bit integer images scaled to 8 bits (PIL would clip them); float images are
+    refused, since their range is unknown."""
+    if img.mode.startswith("I;16") or img.mode == "I":
+        import numpy as np
+
+        a = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
+        return Image.fromarray((a / top * 255).round().clip(0, 255).astype(np.uint8), "L")
+    if img.mode == "F":
+        raise DataError(
+            f"image {path} holds floating-point pixels (mode F) of unknown range: save it as an "
+            "8- or 16-bit PNG"
+        )
+    return img
 
 
 class ImageFolderDataset(Dataset):

@@ -227,6 +227,18 @@ def evaluate_samples(
     return out
 
 
+def read_folder(folder: str, info: DataInfo) -> torch.Tensor:
+    """Every image of ``folder`` read at the data's resolution and channels, in name order."""
+    from ganarium.data.folder import ImageFolderDataset
+
+    if info.kind != "image":
+        raise GanariumError(
+            f"{info.name!r} samples are vectors, not images: pass an .npz, not a folder"
+        )
+    ds = ImageFolderDataset(folder, size=info.resolution, channels=info.channels, labelled=False)
+    return torch.stack([ds[i]["image"] for i in range(len(ds))])
+
+
 def _folder_channels(files: list[Path]) -> int:
     """1 when every (sampled) image is grayscale, else 3."""
     from PIL import Image
