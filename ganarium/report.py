@@ -15,7 +15,7 @@ from typing import Any
 
 from ganarium.checkpoint import atomic_write_text
 from ganarium.errors import GanariumError
-from ganarium.metrics.evaluate import format_value
+from ganarium.metrics.evaluate import format_value, metric_help, split_floor
 from ganarium.rundir import RunDir
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -57,8 +57,13 @@ def chart_groups(
 
 
 def svg_chart(title: str, lines: dict[str, list[tuple[float, float]]]) -> str:
-    """A line chart of ``lines`` (name -> [(x, y)]) as inline SVG, with its y range and legend."""
-    w, h, left, right, top, bottom = 460, 190, 56, 10, 24, 28
+    """A line chart of ``lines`` (name -> [(x, y)]) as inline SVG, with its y range; the legend
+    sits in rows below the plot, so it never covers a line."""
+    per_row = 4
+    legend_rows = (len(lines) + per_row - 1) // per_row if len(lines) > 1 else 0
+    w, left, right, top, bottom = 460, 56, 10, 24, 28
+    plot_h = 138
+    h = top + plot_h + bottom + 14 * legend_rows
     xs = [x for pts in lines.values() for x, _ in pts]
     ys = [y for pts in lines.values() for _, y in pts]
     x0, x1 = min(xs), max(xs)
@@ -70,18 +75,18 @@ def svg_chart(title: str, lines: dict[str, list[tuple[float, float]]]) -> str:
 
     def px(x: float, y: float) -> str:
         sx = left + (x - x0) / (x1 - x0) * (w - left - right)
-        sy = top + (y1 - y) / (y1 - y0) * (h - top - bottom)
+        sy = top + (y1 - y) / (y1 - y0) * plot_h
         return f"{sx:.1f},{sy:.1f}"
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">',
         f'<text x="{left}" y="15" font-weight="bold">{html.escape(title)}</text>',
-        f'<rect x="{left}" y="{top}" width="{w - left - right}" height="{h - top - bottom}" '
+        f'<rect x="{left}" y="{top}" width="{w - left - right}" height="{plot_h}" '
         'fill="none" stroke="#ccc"/>',
         f'<text x="{left - 4}" y="{top + 10}" text-anchor="end">{y1:.3g}</text>',
-        f'<text x="{left - 4}" y="{h - bottom}" text-anchor="end">{y0:.3g}</text>',
-        f'<text x="{left}" y="{h - 10}">step {x0:.0f}</text>',
-        f'<text x="{w - right}" y="{h - 10}" text-anchor="end">{x1:.0f}</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end">{y0:.3g}</text>',
+        f'<text x="{left}" y="{top + plot_h + 18}">step {x0:.0f}</text>',
+        f'<text x="{w - right}" y="{top + plot_h + 18}" text-anchor="end">{x1:.0f}</text>',
     ]
     for i, (name, pts) in enumerate(lines.items()):
         colour = COLOURS[i % len(COLOURS)]
@@ -89,10 +94,13 @@ def svg_chart(title: str, lines: dict[str, list[tuple[float, float]]]) -> str:
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>'
         )
-        if len(lines) > 1:
-            lx = left + 8 + 90 * (i % 4)
-            ly = top + 14 + 14 * (i // 4)
-            parts.append(f'<text x="{lx}" y="{ly}" fill="{colour}">{html.escape(name)}</text>')
+        if len(lines) > 1:  # below the plot and its step labels
+            lx = left + 100 * (i % per_row)
+            ly = top + plot_h + bottom + 10 + 14 * (i // per_row)
+            parts.append(
+                f'<rect x="{lx}" y="{ly - 8}" width="10" height="3" fill="{colour}"/>'
+                f'<text x="{lx + 14}" y="{ly}" fill="{colour}">{html.escape(name)}</text>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -121,6 +129,98 @@ def _summary(run: RunDir) -> dict[str, Any]:
         return json.loads(run.summary.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def _evaluation(results: dict[str, Any]) -> list[str]:
+    """The latest evaluation: each figure, the real-data floor beside it (real training data
+    scored the same way: what a perfect generator would get), and what it measures."""
+    own, floor = split_floor(results)
+    head = "<tr><th>metric</th><th>this run</th><th>real data</th><th>what it measures</th></tr>"
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(format_value(k, v))}</td>"
+        f"<td>{html.escape(format_value(k, floor[k])) if k in floor else ''}</td>"
+        f"<td class='help'>{html.escape(metric_help(k))}</td></tr>"
+        for k, v in own.items()
+    )
+    notes = []
+    extractors = sorted({k.split("[", 1)[1].rstrip("]") for k in own if "[" in k})
+    for name in extractors:
+        if name == "inception":
+            notes.append(
+                "Metrics marked [inception] use the standard Inception network: comparable with "
+                "published figures at equal sample counts."
+            )
+        else:
+            notes.append(
+                f"Metrics marked [{html.escape(name)}] are computed in the feature space of "
+                f"{'raw values' if name == 'pixels' else 'the project' + chr(39) + 's own ' + html.escape(name)}"
+                ", not Inception's: a 'domain' FID on another scale, not comparable with "
+                "published Inception FIDs."
+            )
+    if floor:
+        notes.append(
+            "The real-data column scores as many real training images the same way against the "
+            "same held-out reference; no generator can be expected to beat it (FID is not 0 "
+            "even for real data: two samples of one distribution differ)."
+        )
+    if "kid_std" in " ".join(own):
+        notes.append(
+            "kid_std is n/a when every KID subset is the whole sample set (fewer samples than "
+            "the subset size): there is no spread to measure."
+        )
+    return [f"<table>{head}{rows}</table>", *(f"<p class='note'>{n}</p>" for n in notes)]
+
+
+def _class_histogram(run: RunDir) -> list[str]:
+    """For data with known classes: the class histogram of 1,000 samples of the final model,
+    read by the data's classifier, as an SVG bar chart with its KL divergence from uniform."""
+    import math as _math
+
+    from ganarium.metrics import domain_of
+    from ganarium.models import generate_batched
+    from ganarium.runs import load_recipe
+
+    if not run.has_checkpoint():
+        return []
+    try:
+        recipe = load_recipe(run.path)
+    except GanariumError:
+        return []
+    histogram = domain_of(recipe.info).histogram
+    if histogram is None or recipe.info.kind != "image" or recipe.capabilities().translate:
+        return []
+    import torch
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        counts = histogram(generate_batched(recipe, 1000), recipe.info)
+    total = sum(counts.values()) or 1
+    p = [(c + 0.5) / (total + 0.5 * len(counts)) for c in counts.values()]
+    kl = sum(q * _math.log(q * len(p)) for q in p)
+    w, h, left, bottom = 460, 150, 30, 20
+    bar = (w - left) / len(counts)
+    top = max(counts.values()) or 1
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">']
+    for i, (label, c) in enumerate(counts.items()):
+        bh = (h - bottom - 10) * c / top
+        x = left + i * bar
+        parts.append(
+            f'<rect x="{x + 2:.1f}" y="{h - bottom - bh:.1f}" width="{bar - 4:.1f}" '
+            f'height="{bh:.1f}" fill="#1f77b4"/><text x="{x + bar / 2:.1f}" y="{h - 6}" '
+            f'text-anchor="middle">{html.escape(str(label))}</text>'
+        )
+    fair = (h - bottom - 10) * (total / len(counts)) / top
+    parts.append(
+        f'<line x1="{left}" x2="{w}" y1="{h - bottom - fair:.1f}" y2="{h - bottom - fair:.1f}" '
+        'stroke="#d62728" stroke-dasharray="4"/></svg>'
+    )
+    return [
+        "<h2>Classes in the final samples</h2>",
+        "".join(parts),
+        f"<p class='note'>1,000 samples of the final model read by the data's classifier; the "
+        f"dashed line is a uniform share. KL divergence from uniform: {kl:.3g} (0 is perfectly "
+        f"balanced).</p>",
+    ]
 
 
 def _about(
@@ -170,17 +270,15 @@ def render_report(run_dir: str | Path) -> str:
         f"<title>{html.escape(title)}</title><style>",
         "body{font:14px sans-serif;margin:2em;max-width:1000px}th{text-align:left;padding-right:"
         "1em}svg{font:11px sans-serif;margin:4px}figure{display:inline-block;margin:4px}"
-        "img{image-rendering:pixelated}pre{background:#f6f6f6;padding:1em;overflow:auto}",
+        "img{image-rendering:pixelated}pre{background:#f6f6f6;padding:1em;overflow:auto}"
+        "td.help,p.note{color:#555}td{padding-right:1.5em}",
         f"</style></head><body><h1>{html.escape(title)}</h1>",
         _table(_about(config, records, summary)),
     ]
     eval_path = run.path / "eval.json"
     if eval_path.exists():
-        results = json.loads(eval_path.read_text())
-        out += [
-            "<h2>Evaluation</h2>",
-            _table([(k, format_value(k, v)) for k, v in results.items()]),
-        ]
+        out += ["<h2>Evaluation</h2>", *_evaluation(json.loads(eval_path.read_text()))]
+    out += _class_histogram(run)
     out.append("<h2>Training signals</h2>")
     groups = chart_groups(records, tuple(summary.get("capabilities", {}).get("signals", ())))
     if groups:

@@ -5,7 +5,6 @@ imports this module.)"""
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import tempfile
 import time
@@ -339,9 +338,17 @@ def evaluate_run(
 ) -> dict[str, float]:
     """Sample ``n`` images from a run's latest checkpoint (seeded, quantized to 8 bits as image
     files hold them) or read them from ``fake_dir`` (e.g. written by ``ganarium sample --out
-    DIR/``), compute ``metrics`` against a held-out real reference of the run's data, write
+    DIR/``), compute ``metrics`` against a held-out real reference of the run's data, with the
+    real-data floor beside each (``floor/KEY``: real training data scored the same way), write
     ``eval.json`` into the run (atomically) and return it."""
-    from ganarium.metrics.evaluate import check_metrics, evaluate_samples, read_folder
+    from ganarium.metrics.evaluate import (
+        FLOOR_PREFIX,
+        check_metrics,
+        evaluate_samples,
+        read_folder,
+        real_floor,
+        results_json,
+    )
 
     check_metrics(metrics)
     recipe = load_recipe(run_dir, device=device)
@@ -350,7 +357,7 @@ def evaluate_run(
             recipe, metrics, n, extractor, inception_weights, device, fake_dir
         )
         res["step"] = float(recipe.trained_steps)
-        atomic_write_text(Path(run_dir) / "eval.json", json.dumps(res, indent=1))
+        atomic_write_text(Path(run_dir) / "eval.json", results_json(res))
         return res
     check_metrics(metrics, recipe.info)
     with torch.random.fork_rng():
@@ -381,6 +388,16 @@ def evaluate_run(
                 )
             else:
                 res["exact_recall"] = recall
+    floor = real_floor(
+        recipe.info,
+        metrics,
+        len(fake),
+        extractor,
+        data_options(recipe.config),
+        inception_weights,
+        device,
+    )
+    res.update({FLOOR_PREFIX + k: v for k, v in floor.items() if k in res})
     res["step"] = float(recipe.trained_steps)
-    atomic_write_text(Path(run_dir) / "eval.json", json.dumps(res, indent=1))
+    atomic_write_text(Path(run_dir) / "eval.json", results_json(res))
     return res

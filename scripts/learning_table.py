@@ -43,8 +43,8 @@ def render_table(results: dict[str, dict]) -> str:
     from ganarium.models import RECIPES
 
     lines = [
-        "| recipe | paper (year) | family | learning check (CPU) | untrained | trained | pass |",
-        "|---|---|---|---|---|---|---|",
+        "| recipe | paper (year) | family | learning check (CPU) | untrained | trained | real data | pass |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in sorted(
         RECIPES.names(), key=lambda n: (RECIPES.meta(n)["family"], RECIPES.meta(n)["year"], n)
@@ -58,13 +58,15 @@ def render_table(results: dict[str, dict]) -> str:
         where = f"{check.data} {check.data_options.get('size', '')}".strip() if check else ""
         if r is None:
             lines.append(
-                f"| `{name}` | {meta['paper']} ({meta['year']}) | {meta['family']} | {bars} ({where}) | not run | | |"
+                f"| `{name}` | {meta['paper']} ({meta['year']}) | {meta['family']} | {bars} ({where}) | not run | | | |"
             )
             continue
         ok = "yes" if r["passed"] else "**no**"
+        floor = _fmt(r.get("floor") or {}) or "—"
         lines.append(
             f"| `{name}` | {meta['paper']} ({meta['year']}) | {meta['family']} | {bars} "
-            f"({where}, {r['steps']} steps) | {_fmt(r['before'])} | {_fmt(r['after'])} | {ok} |"
+            f"({where}, {r['steps']} steps) | {_fmt(r['before'])} | {_fmt(r['after'])} | {floor} "
+            f"| {ok} |"
         )
     return "\n".join(lines)
 

@@ -113,9 +113,10 @@ def test_class_norm_condition_shared_embedding_and_tables():
 
 
 # -- spectral norm ---------------------------------------------------------------------------
-@pytest.mark.parametrize("layer", [nn.Linear(20, 12), nn.Conv2d(6, 10, 3)])
-def test_spectral_norm_makes_largest_singular_value_one(layer):
-    torch.manual_seed(0)
+@pytest.mark.parametrize("make", [lambda: nn.Linear(20, 12), lambda: nn.Conv2d(6, 10, 3)])
+def test_spectral_norm_makes_largest_singular_value_one(make):
+    torch.manual_seed(0)  # the layer's weights too, whatever ran before
+    layer = make()
     with torch.no_grad():
         layer.weight.mul_(5.0)
     wrapped = sn(layer)

@@ -82,3 +82,42 @@ def test_chart_groups_and_chart_skip_non_finite_values():
     assert svg.count("<polyline") == 2 and ">D</text>" in svg and ">G</text>" in svg
     flat = svg_chart("flat", {"x": [(0.0, 3.0), (5.0, 3.0)]})  # constant series: no division by 0
     assert "nan" not in flat and "inf" not in flat
+
+
+def test_the_report_explains_each_metric_beside_its_real_data_floor(tmp_path, capsys):
+    run = tmp_path / "run"
+    tiny = [a for a in TINY_BEGAN if a not in ("began",)]
+    assert main(["train", "dcgan", *tiny[2:], "--data", "digits", "--run-dir", str(run)]) == 0
+    assert main(["eval", str(run), "--metrics", "fid,kid,pr,modes", "--n", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "this run" in out and "real data" in out
+    saved = json.loads((run / "eval.json").read_text())
+    assert saved["kid_std[digit-classifier]"] is None  # 200 < the subset size: no spread
+    assert 0 < saved["floor/fid[digit-classifier]"] < saved["fid[digit-classifier]"]
+    page = (run / "report.html").read_text()
+    assert "<th>real data</th>" in page and "lower is better" in page
+    assert "not comparable with published Inception FIDs" in page
+    row = page.split("<th>kid_std[digit-classifier]</th>")[1].split("</tr>")[0]
+    assert "<td>n/a</td>" in row
+    # the class histogram of the final samples, for labelled data
+    assert "<h2>Classes in the final samples</h2>" in page
+    hist = page.split("<h2>Classes in the final samples</h2>")[1].split("</svg>")[0]
+    assert hist.count("<rect") == 10 and "KL divergence from uniform" in page
+
+
+def test_figures_are_shown_as_figures():
+    from ganarium.metrics.evaluate import format_table, format_value
+
+    assert format_value("kid_std[x]", 3.62416e-15) == "0"
+    assert format_value("kid_std[x]", float("nan")) == "n/a" and format_value("x", None) == "n/a"
+    assert format_value("classes_covered", 9.0) == "9" and format_value("n_fake", 1000.0) == "1000"
+    assert format_value("fid[x]", 12.345678) == "12.3457"
+    table = format_table({"fid[x]": 20.0, "floor/fid[x]": 3.3, "step": 4.0})
+    assert table.splitlines()[1].split() == ["fid[x]", "20", "3.3"]
+
+
+def test_legends_sit_below_the_plot():
+    svg = svg_chart("losses", {"D": [(0.0, 1.0), (5.0, 2.0)], "G": [(0.0, 0.5), (5.0, 0.1)]})
+    plot_bottom = 24 + 138
+    legend_y = [float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)" fill=', svg)]
+    assert legend_y and all(y > plot_bottom + 18 for y in legend_y)

@@ -15,7 +15,8 @@ from typing import Any
 import torch
 
 from ganarium.data import DataInfo, dataset_info, load_dataset
-from ganarium.models import RECIPES, LearningCheck, Recipe
+from ganarium.errors import GanariumError
+from ganarium.models import RECIPES, Capabilities, LearningCheck, Recipe
 from ganarium.registry import Registry
 from ganarium.train import TrainConfig, Trainer
 
@@ -47,6 +48,7 @@ class CheckResult:
     failures: list[str] = field(default_factory=list)
     reason: str = ""
     seconds: float = 0.0
+    floor: dict[str, float] = field(default_factory=dict)  # the real-data figures, same measure
 
     @property
     def passed(self) -> bool:
@@ -66,6 +68,53 @@ def learning_check(recipe: str) -> LearningCheck:
     if check is None:
         raise LookupError(f"recipe {recipe!r} registers no learning check")
     return check
+
+
+class RealData:
+    """A perfect generator for a check's measure: ``generate`` returns real training samples
+    (of the requested labels, when given), so the measure's figures on it are the real-data
+    floor beside the recipe's. Kinds whose measure needs more than sampling have no floor."""
+
+    name = "real data"
+    requires_labels = False
+
+    def __init__(self, tensors: dict[str, torch.Tensor], info: DataInfo, seed: int = 1) -> None:
+        self.x, self.y, self.info = tensors["image"], tensors.get("label"), info
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(conditional=self.y is not None and bool((self.y >= 0).any()))
+
+    def generate(self, n: int, labels: torch.Tensor | None = None, **_: Any) -> torch.Tensor:
+        if labels is None:
+            return self.x[torch.randint(len(self.x), (n,), generator=self.gen)]
+        picks = []
+        for label in labels.tolist():
+            pool = (self.y == label).nonzero().flatten()
+            picks.append(pool[torch.randint(len(pool), (1,), generator=self.gen)])
+        return self.x[torch.cat(picks)]
+
+
+_FLOORS: dict[str, dict[str, float]] = {}
+
+
+def real_data_floor(kind: CheckKind, check: LearningCheck) -> dict[str, float]:
+    """The check's measure on real training data (cached per kind and data), or {} when the
+    measure needs more of a recipe than samples (a classifier, an encoder, a translator)."""
+    key = f"{check.kind}|{check.data}|{sorted(check.data_options.items())}|{check.train}"
+    if key not in _FLOORS:
+        data = load_dataset(check.data, **check.data_options)
+        tensors = getattr(data, "tensors", None)
+        floor: dict[str, float] = {}
+        if tensors is not None and "image_b" not in tensors:
+            try:
+                floor = measure_seeded(
+                    kind, RealData(tensors, dataset_info(data)), data.info, check, 0
+                )  # type: ignore[arg-type]
+            except (AttributeError, TypeError, KeyError, NotImplementedError, GanariumError):
+                floor = {}
+        _FLOORS[key] = floor
+    return _FLOORS[key]
 
 
 def measure_seeded(
@@ -118,6 +167,8 @@ def run_check(
     before = measure_seeded(kind, net, info, check, seed)
     history = trainer.fit()
     after = measure_seeded(kind, net, info, check, seed, history)
+    seconds = time.perf_counter() - t0
+    floor = {k: v for k, v in real_data_floor(kind, check).items() if k in after}
     return CheckResult(
         recipe,
         check.kind,
@@ -128,5 +179,6 @@ def run_check(
         dict(check.bars),
         kind.judge(before, after, dict(check.bars)),
         check.reason,
-        time.perf_counter() - t0,
+        seconds,
+        floor,
     )

@@ -33,6 +33,8 @@ class Domain:
     modes: DomainMetric | None = None  # the 'modes' group of `ganarium eval`
     periodic: DomainMetric | None = None  # logged as eval/<key> every train.eval_every steps
     exact: DomainMetric | None = None  # the 'exact' group: exact precision on a known manifold
+    # samples -> {class name: count} read by the data's classifier (the report's histogram)
+    histogram: Callable[[Tensor, DataInfo], dict[str, int]] | None = None
 
 
 DOMAINS: Registry[Domain] = Registry("data domain", package="ganarium.metrics")

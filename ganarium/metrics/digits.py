@@ -89,4 +89,11 @@ def _digit_periodic(samples: torch.Tensor, info: DataInfo) -> dict[str, float]:
     return {k: float(m[k]) for k in ("domain_fid", "domain_kid", "classes_covered", "label_kl")}
 
 
-DOMAINS.add("digits", Domain(modes=_digit_modes, periodic=_digit_periodic))
+def _digit_histogram(samples: torch.Tensor, info: DataInfo) -> dict[str, int]:
+    counts = torch.bincount(classify(samples)[1].argmax(1), minlength=NUM_CLASSES)
+    return {str(k): int(c) for k, c in enumerate(counts)}
+
+
+DOMAINS.add(
+    "digits", Domain(modes=_digit_modes, periodic=_digit_periodic, histogram=_digit_histogram)
+)

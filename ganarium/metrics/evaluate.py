@@ -14,6 +14,7 @@ Which extractor suits the data and which mode / exact metrics apply come from it
 from __future__ import annotations
 
 import inspect
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,73 @@ def reference_features(
     return feats, len(feats)
 
 
+def training_images(
+    info: DataInfo, n: int, options: dict[str, Any] | None = None, seed: int = 1
+) -> torch.Tensor:
+    """Up to ``n`` real samples of the training data (a seeded random subset), at the samples'
+    resolution: what a perfect generator would produce."""
+    params = inspect.signature(DATASETS.get(info.name)).parameters
+    opts = {k: v for k, v in (options or {}).items() if k in params}
+    if info.kind == "image" and "size" in params:
+        opts["size"] = info.resolution
+    if "n" in params:
+        opts["n"] = max(int(opts.get("n", params["n"].default)), n)
+    ds = load_dataset(info.name, **opts)
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n]
+    tensors = getattr(ds, "tensors", None)
+    if tensors is not None:
+        return tensors["image"][idx]
+    return torch.stack([ds[int(i)]["image"] for i in idx])
+
+
+FLOOR_PREFIX = "floor/"
+
+
+def real_floor(
+    info: DataInfo,
+    metrics: list[str],
+    n: int,
+    extractor: str = "auto",
+    data_options: dict[str, Any] | None = None,
+    inception_weights: str | None = None,
+    device: str = "cpu",
+) -> dict[str, float]:
+    """The real-data floor: the same metrics for ``n`` real training samples against the same
+    held-out reference, i.e. the best any generator can score at this size (not 0: two samples
+    of one distribution differ). Computed once per data, size, extractor and metrics, and cached
+    on disk next to the reference features. Keys as ``evaluate_samples``'s."""
+    from ganarium.metrics.reference import cache_path, cached_json, reference_key
+
+    name = auto_extractor(info) if extractor == "auto" else str(extractor)
+    key = reference_key(
+        info.name,
+        f"floor:{name}:{','.join(sorted(metrics))}",
+        n,
+        split="train",
+        resolution=info.resolution or None,
+        options={k: v for k, v in (data_options or {}).items() if k not in ("split", "size")},
+    )
+
+    def compute() -> dict[str, float]:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            real = training_images(info, n, data_options)
+            res = evaluate_samples(
+                real,
+                info,
+                metrics,
+                name,
+                None,
+                inception_weights,
+                False,
+                data_options=data_options,
+                device=device,
+            )
+        return {k: v for k, v in res.items() if k != "n_real"}
+
+    return cached_json(cache_path(key).with_suffix(".json"), key, compute)
+
+
 # -- entry points ----------------------------------------------------------------------------
 
 
@@ -303,20 +371,94 @@ def evaluate_folders(
     return res
 
 
+COUNTS = ("step", "modes_covered", "classes_covered")
+
+# what each result measures and which direction is better (keys without their [extractor])
+METRIC_HELP: dict[str, str] = {
+    "fid": "Fréchet distance between Gaussian fits of sample and real features; lower is better",
+    "kid": "kernel (polynomial MMD^2, unbiased) distance of sample and real features; lower is "
+    "better, about 0 for the real data",
+    "kid_std": "spread of KID over random subsets; n/a when every subset is the whole set",
+    "is": "Inception Score: confident yet diverse class predictions; higher is better",
+    "is_std": "spread of the Inception Score over splits",
+    "precision": "share of samples inside the real data's feature manifold (fidelity); higher "
+    "is better",
+    "recall": "share of real data inside the samples' feature manifold (diversity); higher is "
+    "better",
+    "f1": "harmonic mean of precision and recall; higher is better",
+    "density": "how many real neighbourhoods hold each sample, about 1 for real data; higher "
+    "is better up to about 1",
+    "coverage": "share of real neighbourhoods that hold a sample; higher is better",
+    "classes_covered": "digit classes the classifier reads in at least a quarter of their fair "
+    "share of samples; 10 is all",
+    "label_kl": "KL divergence of the read class histogram from uniform; lower is better (0: "
+    "balanced)",
+    "confidence": "the digit classifier's mean top probability on the samples; higher reads as "
+    "clearer digits",
+    "modes_covered": "modes of the mixture that receive samples; higher is better",
+    "high_quality": "share of samples within 3 std of a mode; higher is better",
+    "mode_kl": "KL divergence of the mode histogram from uniform; lower is better",
+    "exact_precision": "share of samples within tau of the known data manifold; higher is better",
+    "exact_recall": "share of held-out real images the generator reproduces within tau; higher "
+    "is better",
+    "n_fake": "number of samples evaluated",
+    "n_real": "number of real reference images",
+    "step": "training step of the evaluated checkpoint",
+}
+
+
+def metric_help(key: str) -> str:
+    """One line on what a result key measures (``fid[digit-classifier]`` -> fid's line)."""
+    return METRIC_HELP.get(key.removeprefix(FLOOR_PREFIX).split("[")[0], "")
+
+
 def format_value(key: str, value: Any) -> str:
     """An evaluation result as shown to people: counts (``n_*``, step, modes or classes
-    covered) as integers, other numbers to 6 significant digits, anything else as text."""
+    covered) as integers; an undefined value (NaN, None: e.g. a spread over subsets that are all
+    the whole set) as ``n/a``; a value that is zero up to floating-point rounding as 0; other
+    numbers to 6 significant digits; anything else as text."""
+    if value is None:
+        return "n/a"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    is_count = key.startswith("n_") or key in ("step", "modes_covered", "classes_covered")
-    if is_count and math.isfinite(value) and float(value).is_integer():
+    if not math.isfinite(value):
+        return "n/a" if math.isnan(value) else str(value)
+    is_count = key.startswith("n_") or key in COUNTS
+    if is_count and float(value).is_integer():
         return str(int(value))
+    if abs(value) < 1e-12:
+        return "0"
     return f"{value:.6g}"
 
 
-def format_table(results: dict[str, float]) -> str:
-    """Two aligned columns of ``format_value``."""
-    if not results:
+def split_floor(results: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the run's results, the real-data floor by the same keys)."""
+    own = {k: v for k, v in results.items() if not k.startswith(FLOOR_PREFIX)}
+    floor = {
+        k.removeprefix(FLOOR_PREFIX): v for k, v in results.items() if k.startswith(FLOOR_PREFIX)
+    }
+    return own, floor
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """Aligned columns of ``format_value``: each result, and where the results carry a real-data
+    floor (``floor/KEY``), that floor beside it."""
+    own, floor = split_floor(results)
+    if not own:
         return ""
-    width = max(len(k) for k in results)
-    return "\n".join(f"{k:<{width}}  {format_value(k, v)}" for k, v in results.items())
+    width = max(len(k) for k in own)
+    if not floor:
+        return "\n".join(f"{k:<{width}}  {format_value(k, v)}" for k, v in own.items())
+    shown = {k: format_value(k, v) for k, v in own.items()}
+    col = max(len(v) for v in shown.values()) + 2
+    lines = [f"{'':<{width}}  {'this run':<{col}}real data"]
+    for k, v in shown.items():
+        f = format_value(k, floor[k]) if k in floor else ""
+        lines.append(f"{k:<{width}}  {v:<{col}}{f}".rstrip())
+    return "\n".join(lines)
+
+
+def results_json(results: dict[str, Any]) -> str:
+    """Results as strict JSON: NaN (undefined) as null."""
+    clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in results.items()}
+    return json.dumps(clean, indent=1)

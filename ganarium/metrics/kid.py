@@ -36,8 +36,9 @@ def kernel_inception_distance(
     """(mean, std) of the unbiased MMD^2 over ``subsets`` random subsets of both feature sets.
 
     The subset size is clipped to the smaller set, so small evaluations still run. When both sets
-    are no larger than ``subset_size`` every subset is the whole set and the std is 0 (as in
-    torch-fidelity): evaluate with more samples than ``subset_size`` for a meaningful spread.
+    are no larger than ``subset_size`` every subset is the whole set, so there is no spread to
+    measure: the std is NaN ("n/a" when printed; torch-fidelity reports a meaningless 0 there).
+    Evaluate with more samples than ``subset_size`` for a meaningful spread.
     """
     r, f = as_numpy(real_features), as_numpy(fake_features)
     if r.ndim != 2 or f.ndim != 2 or r.shape[1] != f.shape[1]:
@@ -52,4 +53,5 @@ def kernel_inception_distance(
         )
         for _ in range(subsets)
     ]
-    return float(np.mean(vals)), float(np.std(vals))
+    whole_sets = m == len(r) and m == len(f)
+    return float(np.mean(vals)), (float("nan") if whole_sets else float(np.std(vals)))

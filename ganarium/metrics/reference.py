@@ -97,3 +97,19 @@ def extractor_cache_id(ex: Any) -> str:
         if WEIGHTS.exists():
             return f"{ex.name}:{file_fingerprint(str(WEIGHTS))}"
     return str(ex.name)
+
+
+def cached_json(path: Path, key: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict:
+    """A small JSON result for ``key`` from ``path``, else ``compute()``d and stored atomically
+    (NaN kept as null); a file for another key is recomputed."""
+    try:
+        stored = json.loads(path.read_text())
+        if stored.get("key") == json.loads(_canonical(key)):
+            return {k: (float("nan") if v is None else v) for k, v in stored["values"].items()}
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    values = compute()
+    clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in values.items()}
+    text = json.dumps({"key": json.loads(_canonical(key)), "values": clean}, indent=1)
+    atomic_write_bytes(path, lambda f: f.write(text.encode()))
+    return values
