@@ -13,7 +13,15 @@ from torch import Tensor
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
 from ganarium.losses import LOSSES
-from ganarium.models import Batch, Capabilities, Phase, Recipe, StepContext, StepOutput
+from ganarium.models import (
+    Batch,
+    Capabilities,
+    Phase,
+    Preview,
+    Recipe,
+    StepContext,
+    StepOutput,
+)
 from ganarium.nets import NETS
 
 
@@ -156,6 +164,14 @@ class AdversarialRecipe(Recipe):
         """Hook after each D optimizer step (weight clipping); nothing by default."""
 
     # -- sampling --------------------------------------------------------------------------
+    def preview(self, n: int, examples: Batch | None = None) -> Preview | None:
+        """Conditional recipes lay their grid out a class per column (labels cycle 0..K-1)."""
+        preview = super().preview(n, examples)
+        k = self.info.num_classes
+        if preview is not None and self.hp.conditional and 2 <= k <= 16:
+            return Preview(preview.images, k)
+        return preview
+
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
         if z is None:
