@@ -38,7 +38,7 @@ def default_config(recipe: str, data: str) -> DictConfig:
         "recipe": recipe,
         "data": {"name": data, **data_defaults(data)},
         "model": dict(cls.defaults),
-        "train": dataclasses.asdict(TrainConfig()),
+        "train": {**dataclasses.asdict(TrainConfig()), **cls.train_defaults},
         "run": {"dir": ""},
     }
     return OmegaConf.create(_plain(cfg))

@@ -137,6 +137,8 @@ class Capabilities:
         one of the same architecture, ``classifier_optimizer(params)`` how it is optimised).
     translate: directions ``translate(x, direction)`` supports, e.g. ("AtoB", "BtoA"); empty:
         not a translator. Translators take images of any size (they pad and crop themselves).
+    instance_masks: ``translate(x, direction, masks=)`` takes instance masks (N, K, H, W) in
+        {0, 1} and translates only those instances (InstaGAN).
     mixing: ``style_mixing(rows, cols)`` draws a style-mixing grid (StyleGAN).
     captions: ``generate_from_captions(texts)`` draws images for text (StackGAN);
         ``caption_vocabulary()`` lists the words it knows.
@@ -156,6 +158,7 @@ class Capabilities:
     edit: bool = False
     classifier: bool = False
     translate: tuple[str, ...] = ()
+    instance_masks: bool = False
     mixing: bool = False
     captions: bool = False
     instances: bool = False
@@ -195,6 +198,8 @@ class Recipe(nn.Module):
     requires_labels: ClassVar[bool] = False
     # nets (names from ``nets()``) of which the Trainer keeps an exponential moving average
     ema_nets: ClassVar[tuple[str, ...]] = ("G",)
+    # train.* defaults the paper prescribes (e.g. a learning-rate schedule); overrides still win
+    train_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, info: DataInfo, **hparams: Any) -> None:
         super().__init__()

@@ -41,7 +41,8 @@ class TrainConfig:
     """Settings of the training loop (``train.*`` in the config).
 
     ``steps`` counts generator iterations (one pass over the recipe's phases). ``ema_decay``
-    0 turns the generator's EMA off. Intervals of 0 turn that periodic work off.
+    0 turns the generator's EMA off. Intervals of 0 turn that periodic work off. A recipe's
+    ``train_defaults`` (e.g. CycleGAN's linear decay from half-way) replace these defaults.
     """
 
     steps: int = 5000
@@ -52,6 +53,7 @@ class TrainConfig:
     ema_decay: float | None = None
     ema_start: int = 0
     lr_schedule: Literal["constant", "linear"] = "constant"
+    lr_decay_start: float = 0.0
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500
@@ -87,6 +89,11 @@ class TrainConfig:
             raise ConfigError(f"train.ema_decay={self.ema_decay} must be in [0, 1)")
         if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", str(self.device)):
             raise ConfigError(f"train.device={self.device!r}: use auto, cpu, cuda or cuda:N")
+        if not 0.0 <= self.lr_decay_start < 1.0:
+            raise ConfigError(
+                f"train.lr_decay_start={self.lr_decay_start} must be in [0, 1) (a fraction of "
+                "train.steps)"
+            )
         if self.lr_schedule not in ("constant", "linear"):
             raise ConfigError(f"train.lr_schedule={self.lr_schedule!r}: use constant or linear")
         if self.amp not in ("none", "bf16", "fp16"):
@@ -195,8 +202,11 @@ class Trainer:
             seen.append(ph.name)
 
     def _lr_factor(self, step: int) -> float:
+        """'linear': constant until ``lr_decay_start`` of train.steps, then linearly to 0 at the
+        end (CycleGAN's schedule with 0.5; from the start with 0)."""
         if self.cfg.lr_schedule == "linear" and self.cfg.steps > 0:
-            return max(0.0, 1.0 - step / self.cfg.steps)
+            t, start = step / self.cfg.steps, self.cfg.lr_decay_start
+            return max(0.0, min(1.0, (1.0 - t) / (1.0 - start)))
         return 1.0
 
     @property

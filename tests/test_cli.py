@@ -198,3 +198,56 @@ def test_every_command_documents_every_argument_and_ends_with_examples():
         text = cmd.format_help()
         assert "examples:\n" in text, name
         assert 2 <= len(text.split("examples:\n")[1].strip().splitlines()) <= 3, name
+
+
+def test_translate_images_of_any_size_and_folders_and_sample_translation_rows(tmp_path, capsys):
+    from PIL import Image
+
+    run = tmp_path / "p2p"
+    small = [
+        "model.width=8",
+        "model.d_width=8",
+        "model.d_layers=1",
+        "train.batch_size=8",
+        *FAST[:4],
+    ]
+    assert (
+        main(
+            [
+                "train",
+                "pix2pix",
+                "--data",
+                "edges2digits",
+                "data.size=16",
+                *small,
+                "--run-dir",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    odd = tmp_path / "odd.png"
+    Image.new("RGB", (23, 19), (200, 10, 10)).save(odd)  # not square, RGB for a gray model
+    out = tmp_path / "out" / "t.png"  # the folder is created (its parent exists)
+    assert main(["translate", str(run), "--image", str(odd), "--out", str(out)]) == 0
+    with Image.open(out) as img:
+        assert img.size == (23, 19)  # padded to what the net needs and cropped back
+    folder = tmp_path / "ins"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (16 + i, 16), 255).save(folder / f"{i}.png")
+    assert (
+        main(["translate", str(run), "--input", str(folder), "--out", str(tmp_path / "outs")]) == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "outs").iterdir()) == ["0.png", "1.png", "2.png"]
+    assert (
+        main(["translate", str(run), "--image", str(odd), "--out", str(out), "--direction", "BtoA"])
+        == 2
+    )
+    assert "translates AtoB" in capsys.readouterr().err
+    grid = tmp_path / "rows.png"
+    assert (
+        main(["sample", str(run), "--n", "4", "--out", str(grid)]) == 0
+    )  # input | output | target
+    with Image.open(grid) as img:
+        assert img.size[0] < img.size[1]  # 3 columns, 4 rows

@@ -99,6 +99,10 @@ def check_declared_capabilities(recipe) -> None:
         "edit": lambda: recipe.edit(images, 1),
         "classifier": lambda: recipe.classifier(),
         "translate": lambda: recipe.translate(images),
+        "mixing": lambda: recipe.style_mixing(),
+        "captions": lambda: recipe.generate_from_captions(["a 7"]),
+        "instances": lambda: recipe.generate_from_instances(images, 2),
+        "canvas": lambda: recipe.canvas_steps(2),
     }
     for name, call in offered.items():
         if not getattr(caps, name):
@@ -110,6 +114,17 @@ def check_declared_capabilities(recipe) -> None:
         if not getattr(caps, name):
             with pytest.raises(CapabilityError, match="does not offer"):
                 call()
+    if caps.translate:  # every direction, on inputs of the source side at a size the data lacks
+        from ganarium.data.paired import side_shapes
+
+        shape_a, shape_b = side_shapes(info)
+        for direction in caps.translate:
+            src, dst = (shape_a, shape_b) if direction == "AtoB" else (shape_b, shape_a)
+            x = torch.rand(2, src[0], src[1] + 3, src[2] + 5) * 2 - 1
+            with torch.no_grad():
+                y = recipe.translate(x, direction)
+            assert y.shape[0] == 2 and y.shape[1] == dst[0], direction
+            assert torch.isfinite(y).all() and y.abs().max() <= 1 + 1e-5, direction
     if caps.latent_dim:  # decode is differentiable in z and, with no codes drawn, is generate(z=)
         z = torch.randn(3, caps.latent_dim, requires_grad=True)
         recipe.decode(z).sum().backward()

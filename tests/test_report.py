@@ -127,7 +127,9 @@ def test_legends_sit_below_the_plot():
 
 
 @pytest.mark.slow
-def test_the_demo_covers_every_class_evenly_and_beats_its_old_figures(tmp_path, monkeypatch, capsys):
+def test_the_demo_covers_every_class_evenly_and_beats_its_old_figures(
+    tmp_path, monkeypatch, capsys
+):
     """`make demo` (about two CPU minutes): all ten digit classes, a near-uniform histogram and
     a domain FID far below the earlier DCGAN demo's 65.9, printed beside the real-data floor."""
     from ganarium import demo

@@ -140,7 +140,8 @@ def check_trainer(
     dataset = load_dataset(check.data, **check.data_options)
     info = dataset_info(dataset)
     torch.manual_seed(seed)
-    net = RECIPES.get(recipe)(info, **{**check.model, **(model or {})})
+    cls = RECIPES.get(recipe)
+    net = cls(info, **{**check.model, **(model or {})})
     n_steps = steps if steps is not None else check.steps
     train = dict(
         seed=seed,
@@ -151,6 +152,7 @@ def check_trainer(
         sample_every=0,
         checkpoint_every=0,
     )
+    train.update(cls.train_defaults)
     train.update(check.train, steps=n_steps)
     return Trainer(net, dataset, TrainConfig(**train)), check, info
 

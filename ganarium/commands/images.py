@@ -116,7 +116,32 @@ def _add_translate(p: argparse.ArgumentParser) -> None:
         "--out", required=True, help="the output image (with --image) or folder (with --input)"
     )
     p.add_argument("--direction", default="AtoB", help="AtoB or BtoA (two-way recipes)")
+    p.add_argument(
+        "--masks",
+        nargs="+",
+        metavar="MASK",
+        help="with --image: one mask image per instance to translate, white on black, the "
+        "image's size (recipes that translate instances, e.g. instagan)",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+
+
+def _read_masks(paths: list[str], size: tuple[int, int]):
+    """Mask images -> (1, K, H, W) in {0, 1}, each the size (H, W) of the image."""
+    import torch
+
+    from ganarium.data.folder import read_image
+
+    masks = []
+    for path in paths:
+        m = read_image(existing_file(path, "--masks"), None, 1)
+        if tuple(m.shape[-2:]) != size:
+            raise UsageError(
+                f"--masks {path} is {m.shape[-1]}x{m.shape[-2]}, the image {size[1]}x{size[0]}: "
+                "masks must have the image's size"
+            )
+        masks.append((m > 0).float())
+    return torch.cat(masks).unsqueeze(0)
 
 
 def run_translate(args: argparse.Namespace) -> None:
@@ -127,6 +152,8 @@ def run_translate(args: argparse.Namespace) -> None:
 
     if bool(args.image) == bool(args.input):
         raise UsageError("translate needs exactly one of --image FILE or --input DIR")
+    if args.masks and not args.image:
+        raise UsageError("--masks go with one --image (a mask per instance of that image)")
     if args.image:
         files = [existing_file(args.image, "--image")]
     else:
@@ -144,17 +171,24 @@ def run_translate(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--direction {args.direction!r}: recipe {recipe.name!r} translates {', '.join(directions)}"
         )
+    extra = {}
+    if args.masks:
+        recipe.require("instance_masks", "--masks")
     if args.image:
         outs = [writable_file(args.out, "--out", IMAGE_OUT)]
     else:
         folder = writable_dir(args.out, "--out")
         outs = [folder / f.relative_to(args.input).with_suffix(".png") for f in files]
-    info = recipe.info
-    source = info.shape if args.direction == "AtoB" else (info.shape_b or info.shape)
+    from ganarium.data.paired import side_shapes
+
+    shape_a, shape_b = side_shapes(recipe.info)
+    source = shape_a if args.direction == "AtoB" else shape_b
     for path, out in zip(files, outs):
         x = read_image(path, None, source[0]).unsqueeze(0)  # any size; gray/RGB as trained
+        if args.masks:
+            extra["masks"] = _read_masks(args.masks, tuple(x.shape[-2:]))
         with torch.no_grad():
-            y = _memory_guard(lambda x=x: recipe.translate(x, args.direction))
+            y = _memory_guard(lambda x=x: recipe.translate(x, args.direction, **extra))
         out.parent.mkdir(parents=True, exist_ok=True)
         _save(y, out, nrow=1)
     where = outs[0] if args.image else outs[0].parent

@@ -1,0 +1,147 @@
+"""pix2pixHD (Wang et al. 2018, "High-Resolution Image Synthesis and Semantic Manipulation with
+Conditional GANs"): a coarse-to-fine generator G = {G1, G2} (global generator + local enhancer),
+conditional multi-scale PatchGANs D_1..D_k, and the objective (Eq. 4)
+
+    min_G ( max_{D_1..D_k} sum_k L_GAN(G, D_k) ) + lambda sum_k L_FM(G, D_k),
+    L_FM(G, D_k) = E sum_i 1/N_i || D_k^(i)(s, x) - D_k^(i)(s, G(s)) ||_1          (Eq. 5)
+
+with the least-squares GAN loss and lambda = 10, as the authors' code. Coarse to fine (Sec. 3.2):
+for the first ``coarse_fraction`` of the steps G1 alone learns at half resolution against the
+same discriminators; then the local enhancer joins and the whole G trains at full size.
+Left out, for lack of their inputs here: the instance-boundary maps and the feature encoder
+for label maps, and the optional VGG perceptual loss (no VGG weights can be downloaded).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from ganarium.data import DataInfo
+from ganarium.losses import LOSSES
+from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
+from ganarium.models._paired import PairedTranslator
+from ganarium.nets.pix2pixhd import LocalEnhancer, MultiscaleDiscriminator, downsample2
+from ganarium.nets.translator import init_normal
+
+
+@register(
+    "pix2pixhd",
+    paper="High-Resolution Image Synthesis and Semantic Manipulation with Conditional GANs",
+    year=2018,
+    family="translation",
+    data=("paired",),
+    check=LearningCheck(
+        kind="translation-paired",
+        data="edges2digits",
+        data_options=dict(size=16),
+        steps=600,
+        model=dict(
+            width=16,
+            d_width=32,
+            d_layers=1,
+            scales=2,
+            global_downsamplings=2,
+            global_blocks=3,
+            local_blocks=1,
+        ),
+        train=dict(batch_size=32),
+        bars=dict(psnr_margin=1.0, label_kept=0.85),
+        reason="16x16 edges -> digits; G1 of width 32 with 2 downsamplings and 3 blocks, G2 of "
+        "width 16 with 1 block, 2 one-layer PatchGANs of width 32, batch 32, 600 steps, instead "
+        "of the paper's 4 downsamplings, 9 + 3 blocks, 3 three-layer D at 2048x1024, batch 1; "
+        "sized for one CPU thread",
+    ),
+)
+class Pix2PixHD(PairedTranslator):
+    defaults: ClassVar[dict[str, Any]] = {
+        **PairedTranslator.defaults,
+        "width": 32,
+        "norm": "instance",
+        "scales": 3,
+        "global_downsamplings": 4,
+        "global_blocks": 9,
+        "local_blocks": 3,
+        "lambda_fm": 10.0,
+        "coarse_fraction": 0.5,
+        "loss": "least-squares",
+    }
+    hparam_help: ClassVar[dict[str, str]] = dict(
+        scales="discriminators, each on the input downsampled once more (the paper's 3)",
+        global_downsamplings="stride-2 stages of the global generator G1 (4 in the paper)",
+        global_blocks="residual blocks of G1 (9)",
+        local_blocks="residual blocks of the local enhancer G2 (3)",
+        lambda_fm="weight of the discriminator feature-matching loss (10)",
+        coarse_fraction="fraction of the steps in which G1 alone learns at half size",
+        loss="adversarial loss (least-squares, as the authors' code)",
+    )
+
+    def build_nets(self, info: DataInfo) -> None:
+        c_a, c_b = self.shape_a[0], self.shape_b[0]
+        hp = self.hp
+        self.G = init_normal(
+            LocalEnhancer(
+                c_a,
+                c_b,
+                hp.width,
+                hp.global_downsamplings,
+                hp.global_blocks,
+                hp.local_blocks,
+                hp.norm,
+            )
+        )
+        self.D = init_normal(
+            MultiscaleDiscriminator(c_b, c_a, hp.scales, hp.d_width, hp.d_layers, hp.norm)
+        )
+        self.adv = LOSSES.get(hp.loss)
+
+    @property
+    def min_side(self) -> int:
+        return 2 * self.multiple  # G1's residual blocks reflect-pad: its bottleneck needs 2 px
+
+    def phases(self) -> list[Phase]:
+        return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", batch="D")]
+
+    def stage(self, batch: Batch, ctx: StepContext) -> tuple[Tensor, Tensor, bool]:
+        """(input, target, coarse): half-size pairs for G1 during the coarse stage."""
+        x, y = batch["image"], batch["image_b"]
+        coarse = ctx.progress < self.hp.coarse_fraction
+        return (downsample2(x), downsample2(y), True) if coarse else (x, y, False)
+
+    def fake(self, x: Tensor, coarse: bool) -> Tensor:
+        return self.G.coarse(x) if coarse else self.G(x)
+
+    def judge(self, x: Tensor, y: Tensor) -> list[list[Tensor]]:
+        both = self.augmenter(torch.cat([y, x], 1))
+        return self.D.features(both[:, : y.shape[1]], both[:, y.shape[1] :])
+
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        self.keep(batch["image"])
+        x, y, coarse = self.stage(batch, ctx)
+        with torch.no_grad():
+            fake = self.fake(x, coarse)
+        real_f, fake_f = self.judge(x, y), self.judge(x, fake)
+        self.augmenter.observe(real_f[0][-1].detach())
+        loss = sum(self.adv.d(r[-1], f[-1]) for r, f in zip(real_f, fake_f)) / len(real_f)
+        return loss, {
+            "d_real": real_f[0][-1].detach().mean(),
+            "coarse": torch.tensor(float(coarse)),
+        }
+
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        x, y, coarse = self.stage(batch, ctx)
+        fake = self.fake(x, coarse)
+        fake_f = self.judge(x, fake)
+        with torch.no_grad():
+            real_f = self.judge(x, y)
+        adv = sum(self.adv.g(f[-1]) for f in fake_f) / len(fake_f)
+        # Eq. 5 as the authors' code weighs it: each layer's L1 x 4 / (layers + 1), per scale 1/k
+        fm = sum(
+            (fr - ff).abs().mean() * 4.0 / (len(r) - 1)
+            for r, f in zip(real_f, fake_f)
+            for fr, ff in zip(r[:-1], f[:-1])
+        ) / len(fake_f)
+        l1 = (fake - y).abs().mean().detach()  # logged only: pix2pixHD has no L1 term
+        return adv + self.hp.lambda_fm * fm, {"adv": adv.detach(), "fm": fm.detach(), "l1": l1}

@@ -1,0 +1,131 @@
+"""SRGAN (Ledig et al. 2017, "Photo-Realistic Single Image Super-Resolution Using a Generative
+Adversarial Network"): a residual generator with sub-pixel upsampling (SRResNet) and a
+discriminator, trained with the perceptual loss (Eqs. 3-6)
+
+    l^SR = l^SR_X + 10^-3 l^SR_Gen,   l^SR_Gen = sum -log D(G(I^LR)),
+    l^SR_X = 1 / (W H) || phi(I^HR) - phi(G(I^LR)) ||^2   (content loss on feature maps)
+
+The paper's phi is VGG19's conv5_4 (rescaled by 1 / 12.75), which cannot be downloaded here:
+``content='digit-classifier'`` uses the last conv block of the project's digit classifier
+(``nets.content``; for 1-channel data), ``content='pixels'`` the pixel MSE (the paper's
+SRResNet-MSE, and the fallback for RGB data). Note for the learning check: the classifier
+whose features form the content loss is also the one that reads the outputs' labels, so its
+label figures are not independent of the loss; PSNR against the targets is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
+from ganarium.losses import LOSSES
+from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
+from ganarium.models._paired import PairedTranslator
+from ganarium.nets.content import digit_features
+from ganarium.nets.srresnet import SRDiscriminator, SRResNet
+
+
+@register(
+    "srgan",
+    paper="Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial Network",
+    year=2017,
+    family="translation",
+    data=("paired",),
+    check=LearningCheck(
+        kind="translation-paired",
+        data="digits-sr",
+        data_options=dict(size=24, factor=4),
+        steps=400,
+        model=dict(width=32, blocks=4, d_width=32, d_pairs=3),
+        train=dict(batch_size=32),
+        bars=dict(psnr_margin=1.0, label_kept=0.85, label_over_baseline=0.05),
+        reason="6x6 -> 24x24 digits (at 28x28 bicubic already reads 93.6% of labels, leaving no "
+        "room for +5 points), width 32 and 4 residual blocks instead of 64 and 16, batch 32, "
+        "400 steps (the paper: 10^5 SRResNet + 10^5 SRGAN iterations); content loss on the "
+        "digit classifier's conv features, not VGG",
+    ),
+)
+class SRGAN(PairedTranslator):
+    defaults: ClassVar[dict[str, Any]] = {
+        **PairedTranslator.defaults,
+        "blocks": 16,
+        "d_pairs": 4,
+        "lr_g": 1e-4,
+        "lr_d": 1e-4,
+        "betas": (0.9, 0.999),
+        "content": "auto",
+        "lambda_adv": 1e-3,
+        "content_scale": 1.0,
+        "loss": "non-saturating",
+    }
+    hparam_help: ClassVar[dict[str, str]] = dict(
+        blocks="residual blocks of the SRResNet generator (16 in the paper)",
+        d_pairs="(stride 1, stride 2) conv pairs in D (4 in the paper)",
+        content="content loss: digit-classifier (its conv features), pixels (MSE), or auto "
+        "(digit-classifier for 1-channel data, else pixels)",
+        lambda_adv="weight of the adversarial loss (10^-3)",
+        content_scale="factor on the feature content loss (the paper rescales VGG's by 1/12.75)",
+        loss="adversarial loss (non-saturating -log D(G(x)) is the paper's)",
+    )
+    same_channels = True
+
+    def build_nets(self, info: DataInfo) -> None:
+        c, factor = self.shape_b[0], self.shape_b[-1] // self.shape_a[-1]
+        if factor * self.shape_a[-1] != self.shape_b[-1] or factor < 2:
+            raise ConfigError(
+                f"srgan needs B a power-of-2 multiple of A's size, got A {self.shape_a} and "
+                f"B {self.shape_b}: use digits-sr (factor 4) or paired data of that kind"
+            )
+        self.G = SRResNet(c, c, factor, self.hp.width, self.hp.blocks)
+        self.D = SRDiscriminator(c, self.hp.d_width, self.hp.d_pairs)
+        self.adv = LOSSES.get(self.hp.loss)
+        content = self.hp.content
+        if content == "auto":
+            content = "digit-classifier" if c == 1 else "pixels"
+        if content not in ("digit-classifier", "pixels"):
+            raise ConfigError(f"srgan content={content!r}: use digit-classifier, pixels or auto")
+        if content == "digit-classifier" and c != 1:
+            raise ConfigError("srgan content=digit-classifier reads 1-channel images: use pixels")
+        # a frozen feature net, kept out of nets() and the state dict (it is loaded, not trained)
+        self._phi = [digit_features()] if content == "digit-classifier" else []
+
+    @property
+    def scale(self) -> int:
+        return self.G.factor
+
+    def content_loss(self, fake: Tensor, real: Tensor) -> Tensor:
+        if not self._phi:
+            return F.mse_loss(fake, real)
+        phi = self._phi[0].to(fake.device)
+        return self.hp.content_scale * F.mse_loss(phi(fake), phi(real))
+
+    def phases(self) -> list[Phase]:
+        return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", batch="D")]
+
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        self.keep(batch["image"])
+        with torch.no_grad():
+            fake = self.G(batch["image"])
+        d_real = self.D(self.augmenter(batch["image_b"]))
+        d_fake = self.D(self.augmenter(fake))
+        self.augmenter.observe(d_real.detach())
+        return self.adv.d(d_real, d_fake), {
+            "d_real": d_real.detach().mean(),
+            "d_fake": d_fake.detach().mean(),
+        }
+
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        fake, real = self.G(batch["image"]), batch["image_b"]
+        content = self.content_loss(fake, real)
+        adv = self.adv.g(self.D(self.augmenter(fake)))
+        mse = F.mse_loss(fake.detach(), real)
+        return content + self.hp.lambda_adv * adv, {
+            "content": content.detach(),
+            "adv": adv.detach(),
+            "mse": mse,
+        }
