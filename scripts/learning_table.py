@@ -1,6 +1,8 @@
 """Run every recipe's learning check and write the results into the README's recipe table.
 
     python scripts/learning_table.py [--jobs 2] [--only dcgan,wgan-gp]
+    python scripts/learning_table.py --only a,b --results /tmp/mine.json --no-readme
+    python scripts/learning_table.py --merge /tmp/mine.json   # into docs/, then the README
 
 Writes docs/learning_checks.json (all figures) and replaces the block between the
 `<!-- recipes:begin -->` and `<!-- recipes:end -->` markers in README.md.
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,30 +82,70 @@ def write_readme(results: dict[str, dict]) -> None:
     README.write_text(pattern.sub(lambda _: block, text))
 
 
+def _add_floors(results: dict[str, dict], path: Path) -> None:
+    from ganarium.checks import CHECK_KINDS, learning_check, real_data_floor
+
+    for name, res in results.items():
+        if "floor" in res:
+            continue
+        check = learning_check(name)
+        floor = real_data_floor(CHECK_KINDS.get(check.kind), check)
+        res["floor"] = {k: v for k, v in floor.items() if k in res["after"]}
+        print(f"{name:16s} floor {_fmt(res['floor']) or '(none for this measure)'}", flush=True)
+    path.write_text(json.dumps(results, indent=1) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--only", default="", help="comma-separated recipes to re-run (others kept)")
     ap.add_argument("--render-only", action="store_true", help="rewrite the README from the JSON")
+    ap.add_argument(
+        "--floors",
+        action="store_true",
+        help="add the real-data floor to recorded results that lack it (no training: the floor "
+        "is the check's measure on real data, independent of the recipe's run)",
+    )
+    ap.add_argument("--results", type=Path, default=JSON_PATH, help="the results JSON to update")
+    ap.add_argument("--no-readme", action="store_true", help="only write the results JSON")
+    ap.add_argument("--merge", type=Path, nargs="*", default=[], help="results JSONs to merge in")
     args = ap.parse_args()
     from ganarium.models import RECIPES
 
-    results = json.loads(JSON_PATH.read_text()) if JSON_PATH.exists() else {}
-    if not args.render_only:
+    path = args.results
+    results = json.loads(path.read_text()) if path.exists() else {}
+    for extra in args.merge:
+        results.update(json.loads(extra.read_text()))
+    if args.merge:
+        args.render_only = True
+        path.write_text(json.dumps(dict(sorted(results.items())), indent=1) + "\n")
+    if args.floors:
+        _add_floors(results, path)
+    elif not args.render_only:
         names = [n for n in args.only.split(",") if n] or RECIPES.names()
+        path.parent.mkdir(exist_ok=True)
         with ProcessPoolExecutor(args.jobs) as pool:
-            for name, res in zip(names, pool.map(_run, names)):
+            futures = {pool.submit(_run, name): name for name in names}
+            for future in as_completed(futures):
+                name = futures[future]
+                try:
+                    res = future.result()
+                except Exception as exc:  # one broken check must not lose the others' figures
+                    print(f"{name:16s} ERROR {type(exc).__name__}: {exc}", flush=True)
+                    continue
                 results[name] = res
                 print(
                     f"{name:16s} {'PASS' if res['passed'] else 'FAIL'}  {res['seconds']:.0f}s  "
                     f"{_fmt(res['before'])} -> {_fmt(res['after'])}",
                     flush=True,
                 )
-        results = {k: results[k] for k in sorted(results) if k in RECIPES.names()}
-        JSON_PATH.parent.mkdir(exist_ok=True)
-        JSON_PATH.write_text(json.dumps(results, indent=1) + "\n")
+                results = {k: results[k] for k in sorted(results) if k in RECIPES.names()}
+                path.write_text(json.dumps(results, indent=1) + "\n")  # after every check
+    if args.no_readme:
+        print(f"updated {path}")
+        return
     write_readme(results)
-    print(f"updated {README.relative_to(ROOT)} and {JSON_PATH.relative_to(ROOT)}")
+    print(f"updated {README.relative_to(ROOT)} and {path}")
 
 
 if __name__ == "__main__":

@@ -297,6 +297,11 @@ CASES = [
     ),
     Case("report of a folder that is no run", ("report", "{tmp}"), "is not a run directory"),
     Case(
+        "report figures asked of a run (they are a study's)",
+        ("report", "{run}", "--figures", "{tmp}/figs"),
+        "--figures is for study directories",
+    ),
+    Case(
         "report to a non-HTML file",
         ("report", "{run}", "--out", "{tmp}/r.txt"),
         "use a file ending in .html",

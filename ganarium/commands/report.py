@@ -1,32 +1,49 @@
-"""`ganarium report RUN`: the run's self-contained report.html."""
+"""`ganarium report RUN|STUDY`: a run's self-contained report.html, or a study's study.html."""
 
 from __future__ import annotations
 
 import argparse
 
 from ganarium.commands import COMMANDS, Command
-from ganarium.commands._args import writable_file
+from ganarium.commands._args import UsageError, writable_dir, writable_file
 
 
 def _add(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", help="a run directory")
-    p.add_argument("--out", help="where to write it (default: RUN/report.html)")
+    p.add_argument("run", help="a run directory, or a study directory (from `ganarium study`)")
+    p.add_argument("--out", help="where to write it (default: RUN/report.html or STUDY/study.html)")
+    p.add_argument(
+        "--figures", help="a study's figures also as PNG files in this folder (studies only)"
+    )
 
 
 def run(args: argparse.Namespace) -> None:
-    from ganarium.report import write_report
+    from ganarium.study import is_study_dir
 
     out = writable_file(args.out, "--out", (".html", ".htm")) if args.out else None
+    if is_study_dir(args.run):
+        from ganarium.study import write_study_report
+
+        figures = writable_dir(args.figures, "--figures") if args.figures else None
+        print(write_study_report(args.run, out, figures))
+        return
+    if args.figures:
+        raise UsageError(f"--figures is for study directories; {args.run} is a run: drop it")
+    from ganarium.report import write_report
+
     print(write_report(args.run, out))
 
 
 COMMANDS.add(
     "report",
     Command(
-        "write a run's self-contained HTML report",
+        "write a run's (or a study's) self-contained HTML report",
         _add,
         run,
-        ("ganarium report runs/dcgan-digits-1", "ganarium report runs/dcgan-digits-1 --out r.html"),
+        (
+            "ganarium report runs/dcgan-digits-1",
+            "ganarium report runs/dcgan-digits-1 --out r.html",
+            "ganarium report studies/small",
+        ),
         order=70,
     ),
 )

@@ -1,4 +1,5 @@
-"""torchvision datasets from a local root. Nothing is downloaded unless ``download=True``."""
+"""torchvision datasets from a local root. Nothing is downloaded unless ``download=True``.
+(``fashion-mnist`` has its own offline loader: ganarium/data/fashion_mnist.py.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from ganarium.errors import DataError
 _SETS: dict[str, tuple[Any, int, int, int, str, str]] = {
     # name: (class, channels, classes, native size, extractor, domain)
     "mnist": (tvd.MNIST, 1, 10, 28, "digit-classifier", "digits"),
-    "fashion-mnist": (tvd.FashionMNIST, 1, 10, 28, "inception", ""),
     "cifar10": (tvd.CIFAR10, 3, 10, 32, "inception", ""),
     "celeba": (tvd.CelebA, 3, 0, 64, "inception", ""),
 }

@@ -176,3 +176,13 @@ EXTRACTORS.add("pixels", PixelExtractor)
 EXTRACTORS.add("digit-classifier", DigitClassifierExtractor)
 EXTRACTORS.add("digit-classifier-x3", StackedDigitExtractor)
 EXTRACTORS.add("inception", inception_extractor)
+
+
+def fashion_classifier_extractor() -> Extractor:
+    """The project's Fashion-MNIST classifier (ganarium.metrics.fashion), imported on use."""
+    from ganarium.metrics.fashion import FashionClassifierExtractor
+
+    return FashionClassifierExtractor()  # type: ignore[return-value]
+
+
+EXTRACTORS.add("fashion-classifier", fashion_classifier_extractor)
