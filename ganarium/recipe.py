@@ -280,6 +280,11 @@ class Recipe(nn.Module):
         """Scalars a recipe wants logged besides its losses (e.g. BEGAN's k_t)."""
         return {}
 
+    def logged_state(self) -> dict[str, float]:
+        """What the Trainer logs each interval: the augmenter's state (ADA's p and r_t, for any
+        recipe trained with ``augment=ada``) and the recipe's ``learning_state()``."""
+        return {**self.augmenter.learning_state(), **self.learning_state()}
+
     def preview(self, n: int, examples: Batch | None = None) -> Preview | None:
         """The periodic sample grid: ``n`` samples, or ``None`` for data that is no image.
         ``examples`` is a fixed batch of training data, for recipes that need inputs

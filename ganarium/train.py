@@ -544,7 +544,7 @@ class Trainer:
                     self._raise_if_diverged()
                     record: dict[str, Any] = {"step": self.step}
                     record.update({k: float(v) / counts[k] for k, v in sums.items()})
-                    record.update(self.recipe.learning_state())
+                    record.update(self.recipe.logged_state())
                     record["sec_per_step"] = (time.perf_counter() - t0) / n_steps
                     if due(cfg.eval_every):
                         record.update(self.evaluate())

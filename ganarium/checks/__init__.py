@@ -132,11 +132,16 @@ def measure_seeded(
 
 
 def check_trainer(
-    recipe: str, seed: int = 0, steps: int | None = None, model: dict[str, Any] | None = None
+    recipe: str,
+    seed: int = 0,
+    steps: int | None = None,
+    model: dict[str, Any] | None = None,
+    check: LearningCheck | None = None,
 ) -> tuple[Trainer, LearningCheck, DataInfo]:
     """A Trainer for ``recipe`` set up as its LearningCheck says (data, model overrides, batch,
-    CPU, no run directory), not yet run; ``steps`` and ``model`` override the check's."""
-    check = learning_check(recipe)
+    CPU, no run directory), not yet run; ``steps`` and ``model`` override the check's, and
+    ``check`` replaces the registered one (for experiments on other settings)."""
+    check = check or learning_check(recipe)
     dataset = load_dataset(check.data, **check.data_options)
     info = dataset_info(dataset)
     torch.manual_seed(seed)

@@ -86,15 +86,23 @@ def digits(
     size: int = 28,
     labels_per_class: int | None = None,
     seed: int = 0,
+    limit: int | None = None,
 ) -> TensorDictDataset:
     """Real MNIST digits in [-1, 1], shape (1, size, size), labels 0-9.
 
     ``labels_per_class`` keeps that many labels per class (seeded) and marks the rest -1, for
-    semi-supervised recipes.
+    semi-supervised recipes. ``limit`` keeps only the first ``limit`` digits of a fixed order
+    that takes the classes in turn (so any limit is class-balanced to within one), for
+    small-data experiments.
     """
     if not 4 <= size <= 256:
         raise DataError(f"digits size={size} is out of range: use 4..256 (e.g. 16 or 28)")
     images, labels = digits_arrays(split)
+    if limit is not None:
+        if not 1 <= limit <= len(labels):
+            raise DataError(f"digits limit={limit}: use 1..{len(labels)} (or leave it unset)")
+        keep = balanced_order(labels)[:limit]
+        images, labels = images[keep], labels[keep]
     x = resize_images(to_unit_range(torch.from_numpy(images)).unsqueeze(1), size)
     y = torch.from_numpy(labels)
     if labels_per_class is not None:
@@ -107,6 +115,16 @@ def digits(
         domain="digits",
     )
     return TensorDictDataset({"image": x.contiguous(), "label": y}, info)
+
+
+def balanced_order(labels: np.ndarray, seed: int = SPLIT_SEED) -> np.ndarray:
+    """Indices taking the classes in turn (class 0's first, class 1's first, ...), each class
+    in a seeded shuffled order: any prefix is class-balanced to within one."""
+    rng = np.random.default_rng(seed)
+    per_class = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+    rounds = max(len(p) for p in per_class)
+    order = [p[i] for i in range(rounds) for p in per_class if i < len(p)]
+    return np.array(order, dtype=np.int64)
 
 
 def mask_labels(labels: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:

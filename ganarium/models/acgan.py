@@ -79,8 +79,11 @@ class ACGAN(AdversarialRecipe):
     # -- the steps ---------------------------------------------------------------------------
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, y = self.d_fakes(batch)
-        h_real, h_fake = self.D.features(batch["image"]), self.D.features(fake)
-        source = self.adv.d(self.D.head(h_real).squeeze(1), self.D.head(h_fake).squeeze(1))
+        h_real = self.D.features(self.augmenter(batch["image"]))
+        h_fake = self.D.features(self.augmenter(fake))
+        d_real = self.D.head(h_real).squeeze(1)
+        self.augmenter.observe(d_real.detach())
+        source = self.adv.d(d_real, self.D.head(h_fake).squeeze(1))
         cls = self.d_class_loss(h_real, h_fake, y)
         acc = (self.aux(h_real)[:, : self.info.num_classes].argmax(1) == y).float().mean()
         return source + self.hp.class_weight * cls, {
@@ -90,7 +93,7 @@ class ACGAN(AdversarialRecipe):
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, y = self.fake_batch(batch)
-        h = self.D.features(fake)
+        h = self.D.features(self.augmenter(fake))
         cls = self.g_class_loss(h, y)
         return self.adv.g(self.D.head(h).squeeze(1)) + self.hp.class_weight * cls, {
             "class_loss": cls.detach()

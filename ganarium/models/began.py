@@ -98,13 +98,16 @@ class BEGAN(AdversarialRecipe):
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, _ = self.d_fakes(batch)
-        l_real, l_fake = self.D(batch["image"]).mean(), self.D(fake).mean()
+        e_real, e_fake = self.D(self.augmenter(batch["image"])), self.D(self.augmenter(fake))
+        # ADA's sign(D(real)): a real counts as judged real when its loss is below the fakes'
+        self.augmenter.observe((e_fake.mean() - e_real).detach())
+        l_real, l_fake = e_real.mean(), e_fake.mean()
         ctx.shared["L_real"] = l_real.detach()  # for the k_t update of this step's G phase
         return l_real - self.k * l_fake, {"L_real": l_real.detach(), "L_fake": l_fake.detach()}
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, _ = self.fake_batch(batch)
-        l_fake = self.D(fake).mean()
+        l_fake = self.D(self.augmenter(fake)).mean()
         l_real = ctx.shared["L_real"]
         with torch.no_grad():
             balance = self.hp.gamma * l_real - l_fake.detach()

@@ -75,14 +75,17 @@ class EBGAN(AdversarialRecipe):
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, _ = self.d_fakes(batch)
-        e_real, e_fake = self.D(batch["image"]), self.D(fake)
+        e_real, e_fake = self.D(self.augmenter(batch["image"])), self.D(self.augmenter(fake))
+        # ADA's sign(D(real)): a real counts as judged real when its energy is below the fakes'
+        self.augmenter.observe((e_fake.mean() - e_real).detach())
         loss = self.adv.d(e_real, e_fake, margin=self.hp.margin)
         return loss, {"energy_real": e_real.detach().mean(), "energy_fake": e_fake.detach().mean()}
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, _ = self.fake_batch(batch)
-        recon, code = self.D.reconstruct(fake)
-        loss = self.adv.g(self.D.energy(fake, recon))
+        seen = self.augmenter(fake)
+        recon, code = self.D.reconstruct(seen)
+        loss = self.adv.g(self.D.energy(seen, recon))
         if self.hp.pt_weight > 0:
             pt = pull_away_term(code)
             return loss + self.hp.pt_weight * pt, {"pull_away": pt.detach()}

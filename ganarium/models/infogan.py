@@ -186,14 +186,18 @@ class InfoGAN(AdversarialRecipe):
         real = batch["image"]
         with torch.no_grad():
             fake, cat, cont = self._fake(real.shape[0], real.device)
-        h_real, h_fake = self.D.features(real), self.D.features(fake)
+        h_real, h_fake = (
+            self.D.features(self.augmenter(real)),
+            self.D.features(self.augmenter(fake)),
+        )
         d_real, d_fake = self.D.head(h_real).squeeze(1), self.D.head(h_fake).squeeze(1)
+        self.augmenter.observe(d_real.detach())
         info, acc = self.info_loss(h_fake, cat, cont)
         return self.adv.d(d_real, d_fake) + info, {"info": info.detach(), "code_acc": acc}
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, cat, cont = self._fake(batch["image"].shape[0], batch["image"].device)
-        h = self.D.features(fake)
+        h = self.D.features(self.augmenter(fake))
         info, _ = self.info_loss(h, cat, cont)
         return self.adv.g(self.D.head(h).squeeze(1)) + info, {"info": info.detach()}
 

@@ -168,8 +168,9 @@ class SSGAN(AdversarialRecipe):
         clf = self.classifier()
         with torch.no_grad():
             fake = self.G(self.G.sample_z(real.shape[0], real.device))
-        lse_real = clf(real).logsumexp(1)
-        lse_fake = clf(fake).logsumexp(1)
+        lse_real = clf(self.augmenter(real)).logsumexp(1)
+        lse_fake = clf(self.augmenter(fake)).logsumexp(1)
+        self.augmenter.observe(lse_real.detach())  # D's real logit: log Z(x) (Sec. 5)
         unsup = one_sided_smoothed_d_loss(lse_real, lse_fake, self.hp.label_smoothing)
         loss, logs = self.hp.unsup_weight * unsup, {"unsup": unsup.detach()}
         labelled = self.memory.sample(real.shape[0])
@@ -188,9 +189,9 @@ class SSGAN(AdversarialRecipe):
         real = batch["image"]
         fake = self.G(self.G.sample_z(real.shape[0], real.device))
         clf = self.classifier()
-        h_fake = clf.features(fake)
+        h_fake = clf.features(self.augmenter(fake))
         if self.hp.feature_matching:
-            loss = feature_matching(clf.features(real), h_fake)
+            loss = feature_matching(clf.features(self.augmenter(real)), h_fake)
         else:
             loss = non_saturating_g(clf.logits_from(h_fake).logsumexp(1))
         hist = self._historical("G")

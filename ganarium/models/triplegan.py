@@ -216,10 +216,10 @@ class TripleGAN(AdversarialRecipe):
         if self.hp.c_pairs == "expectation":
             b, k = p.shape
             y_all = torch.arange(k, device=x.device).repeat(b)
-            d = self.D(x.repeat_interleave(k, 0), y_all).view(b, k)
+            d = self.D(self.augmenter(x.repeat_interleave(k, 0)), y_all).view(b, k)
             return (p * F.softplus(sign * d)).sum(1).mean()
         p_max, y_c = p.max(1)
-        d = self.D(x, y_c)
+        d = self.D(self.augmenter(x), y_c)
         return F.softplus(sign * d).mean() if fake else (p_max * F.softplus(sign * d)).mean()
 
     # -- losses ----------------------------------------------------------------------------------
@@ -236,10 +236,12 @@ class TripleGAN(AdversarialRecipe):
             x_g, y_g = self._generated(x_u.shape[0], x_u.device)
         a = self.hp.alpha
         fake_c = self._c_pair_loss(x_u, logits_c, fake=True)
-        fake_g = F.softplus(self.D(x_g, y_g)).mean()
+        fake_g = F.softplus(self.D(self.augmenter(x_g), y_g)).mean()
         loss, logs = a * fake_c + (1 - a) * fake_g, {"fake_c": fake_c.detach()}
         if real:
-            d_real = self.D(torch.cat([x for x, _ in real]), torch.cat([y for _, y in real]))
+            x_real = self.augmenter(torch.cat([x for x, _ in real]))
+            d_real = self.D(x_real, torch.cat([y for _, y in real]))
+            self.augmenter.observe(d_real.detach())
             loss = loss + bce_real(d_real)
             logs["d_real"] = d_real.detach().mean()
         return loss, logs
@@ -276,4 +278,4 @@ class TripleGAN(AdversarialRecipe):
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         x_g, y_g = self._generated(batch["image"].shape[0], batch["image"].device)
-        return (1 - self.hp.alpha) * bce_real(self.D(x_g, y_g)), {}
+        return (1 - self.hp.alpha) * bce_real(self.D(self.augmenter(x_g), y_g)), {}

@@ -65,8 +65,11 @@ class UNetGAN(AdversarialRecipe):
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
         fake, y = self.d_fakes(batch)
+        # augmented before the CutMix below, so the mix and the per-pixel targets stay aligned
+        real, fake = self.augmenter(real), self.augmenter(fake)
         enc_real, pix_real = self.D.forward_both(real, y)
         enc_fake, pix_fake = self.D.forward_both(fake, y)
+        self.augmenter.observe(enc_real.detach())
         loss_enc = self.adv.d(enc_real, enc_fake)
         loss_dec = self.adv.d(pix_real.flatten(), pix_fake.flatten())
         loss = loss_enc + loss_dec
@@ -85,5 +88,5 @@ class UNetGAN(AdversarialRecipe):
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, y = self.fake_batch(batch)
-        enc, pix = self.D.forward_both(fake, y)
+        enc, pix = self.D.forward_both(self.augmenter(fake), y)
         return self.adv.g(enc) + self.adv.g(pix.flatten()), {}

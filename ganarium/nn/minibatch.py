@@ -27,3 +27,26 @@ class MinibatchDiscrimination(nn.Module):
         # subtract exp(0) = 1 for each sample's comparison with itself
         o = torch.exp(-l1).sum(1) - 1.0  # (B, nk)
         return torch.cat([f, o], 1)
+
+
+class MinibatchStddev(nn.Module):
+    """Minibatch standard deviation (Karras et al. 2018, "Progressive Growing of GANs", Sec. 3):
+    x (B, C, H, W) -> (B, C + 1, H, W), the extra channel holding, for each group of
+    ``group_size`` samples, the standard deviation of every feature over the group averaged over
+    features and pixels. A collapsed generator's groups show ~0, real data's do not.
+
+    Batches that are no multiple of ``group_size`` use its largest divisor that divides B.
+    """
+
+    def __init__(self, group_size: int = 4, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.group_size, self.eps = group_size, eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, c, h, w = x.shape
+        g = next(k for k in range(min(self.group_size, b), 0, -1) if b % k == 0)
+        y = x.float().view(g, -1, c, h, w)  # sample i is in group i % (B / g), as in the paper
+        std = (y.var(0, unbiased=False) + self.eps).sqrt()  # (B/g, C, H, W)
+        stat = std.mean((1, 2, 3)).to(x.dtype)  # (B/g,)
+        stat = stat.repeat(g)[:, None, None, None].expand(b, 1, h, w)
+        return torch.cat([x, stat], 1)

@@ -1,0 +1,177 @@
+"""What StyleGAN and StyleGAN2 share: sampling through the mapping network, style-mixing
+regularization, R1 as a phase of its own (lazy when ``r1_every`` > 1), truncation in W, the
+style-mixing grid and interpolation in W. The subclasses choose the nets and add phases."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
+from ganarium.models import Batch, Capabilities, Phase, Recipe, StepContext, StepOutput
+from ganarium.regularizers import r1_penalty
+
+# the style-mixing grid: rows give the coarse styles (4x4 and 8x8), columns the fine ones
+COARSE_LEVELS = 2
+
+
+class StyleRecipe(Recipe):
+    """A style-based G (``self.G``: mapping + synthesis) against ``self.D`` with the
+    non-saturating logistic loss, R1 on reals every ``r1_every`` steps (weighted by the
+    interval, as lazy regularization prescribes) and style-mixing regularization."""
+
+    defaults: ClassVar[dict[str, Any]] = dict(
+        **Recipe.defaults,
+        z_dim=512,
+        w_dim=512,
+        mapping_layers=8,
+        width=512,
+        lr=2e-3,
+        betas=(0.0, 0.99),
+        r1_gamma=10.0,
+        r1_every=1,
+        mixing_prob=0.9,
+        group_size=4,
+    )
+    hparam_help: ClassVar[dict[str, str]] = dict(
+        z_dim="size of the latent z",
+        w_dim="size of the intermediate latent w",
+        mapping_layers="dense layers of the mapping network z -> w",
+        width="channels at 4x4 and 8x8 (halving at each later resolution)",
+        lr="Adam's learning rate (the mapping network learns 100x slower, lr_mul 0.01)",
+        betas="Adam's (beta1, beta2)",
+        r1_gamma="gamma of the R1 penalty gamma/2 E||grad D(x)||^2 on reals",
+        r1_every="R1 every this many steps (lazy regularization; 1: every step)",
+        mixing_prob="share of G steps that mix two latents' styles at a random layer",
+        group_size="minibatch stddev group size",
+    )
+
+    def make_nets(self, info: DataInfo) -> tuple[nn.Module, nn.Module]:
+        raise NotImplementedError
+
+    def build(self, info: DataInfo) -> None:
+        if not 0.0 <= self.hp.mixing_prob <= 1.0 or self.hp.r1_every < 1:
+            raise ConfigError(
+                f"mixing_prob={self.hp.mixing_prob} must be in [0, 1] and "
+                f"r1_every={self.hp.r1_every} >= 1"
+            )
+        self.G, self.D = self.make_nets(info)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        betas = tuple(self.hp.betas)
+        return {
+            "G": torch.optim.Adam(self.G.parameters(), lr=self.hp.lr, betas=betas),
+            "D": torch.optim.Adam(self.D.parameters(), lr=self.hp.lr, betas=betas),
+        }
+
+    def phases(self) -> list[Phase]:
+        return [
+            Phase("D", self.d_loss, "D"),
+            Phase("R1", self.r1_loss, "D", every=self.hp.r1_every, batch="D"),
+            Phase("G", self.g_loss, "G"),
+        ]
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(latent_dim=self.hp.z_dim, truncation=True, mixing=True)
+
+    # -- training ----------------------------------------------------------------------------
+    def training_ws(self, n: int, device: torch.device) -> Tensor:
+        """(n, num_ws, w_dim) ws of the live G, tracking w_avg; with probability mixing_prob
+        the layers from a random crossover on take a second latent's w (Sec. 3.1)."""
+        G = self.G
+        ws = G.mapping(G.sample_z(n, device), track=True)[:, None].repeat(1, G.num_ws, 1)
+        if self.hp.mixing_prob > 0 and float(torch.rand(())) < self.hp.mixing_prob:
+            cut = int(torch.randint(1, G.num_ws, ()))
+            ws[:, cut:] = G.mapping(G.sample_z(n, device))[:, None]
+        return ws
+
+    def critic(self, x: Tensor) -> Tensor:
+        return self.D(self.augmenter(x))
+
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        real = batch["image"]
+        with torch.no_grad():
+            fake = self.G.synthesis(self.training_ws(len(real), real.device), "random")
+        d_real, d_fake = self.critic(real), self.critic(fake)
+        self.augmenter.observe(d_real.detach())
+        loss = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
+        return loss, {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
+
+    def r1_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        r1 = r1_penalty(self.critic, batch["image"])
+        return r1 * (self.hp.r1_gamma / 2) * self.hp.r1_every, {"r1": r1.detach()}
+
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        n = len(batch["image"])
+        fake = self.G.synthesis(self.training_ws(n, batch["image"].device), "random")
+        return F.softplus(-self.critic(fake)).mean(), {}
+
+    # -- sampling ----------------------------------------------------------------------------
+    def sampling_ws(self, z: Tensor, truncation: float | None = None) -> Tensor:
+        """(n, num_ws, w_dim) ws of the sampling G for latents z, truncated towards w_avg."""
+        G = self.net_for_sampling("G")
+        w = G.mapping(z.to(self.device))
+        if truncation is not None:
+            w = G.mapping.truncate(w, float(truncation))
+        return w[:, None].expand(-1, G.num_ws, -1)
+
+    def synthesize(self, ws: Tensor) -> Tensor:
+        """Images in [-1, 1] from ws with the sampling G and its fixed noise."""
+        return self.net_for_sampling("G").synthesis(ws, "const").clamp(-1, 1)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        n: int,
+        labels: Tensor | None = None,
+        z: Tensor | None = None,
+        truncation: float | None = None,
+    ) -> Tensor:
+        """n samples; ``truncation`` psi pulls each w towards the mean w (psi 1: none)."""
+        if z is None:
+            z = self.G.sample_z(n, self.device)
+        return self.synthesize(self.sampling_ws(z, truncation))
+
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.synthesize(self.sampling_ws(z))
+
+    def coarse_layers(self) -> int:
+        """ws read by the 4x4 and 8x8 layers (fewer when that would leave no fine layers)."""
+        return min(2 * COARSE_LEVELS, self.G.num_ws - 2)
+
+    @torch.no_grad()
+    def mix(self, coarse_z: Tensor, fine_z: Tensor) -> Tensor:
+        """Images with the coarse styles of ``coarse_z`` and the fine styles of ``fine_z``."""
+        ws = self.sampling_ws(coarse_z).clone()
+        cut = self.coarse_layers()
+        ws[:, cut:] = self.sampling_ws(fine_z)[:, cut:]
+        return self.synthesize(ws)
+
+    @torch.no_grad()
+    def style_mixing(self, rows: int = 4, cols: int = 4) -> tuple[Tensor, int]:
+        """(rows+1) x (cols+1) grid: a blank corner, the column sources along the top, the row
+        sources down the left; cell (r, c) has row r's coarse and column c's fine styles."""
+        z_rows = self.G.sample_z(rows, self.device)
+        z_cols = self.G.sample_z(cols, self.device)
+        top, left = self.decode(z_cols), self.decode(z_rows)
+        corner = torch.full_like(top[:1], -1.0)
+        grid = [corner, top]
+        for r in range(rows):
+            cells = self.mix(z_rows[r : r + 1].expand(cols, -1), z_cols)
+            grid += [left[r : r + 1], cells]
+        return torch.cat(grid), cols + 1
+
+    @torch.no_grad()
+    def interpolate(self, steps: int = 8, seeds: tuple[int, int] = (0, 1)) -> Tensor:
+        """A linear walk in W between the ws of two seeded latents (the space StyleGAN's
+        perceptual path length measures, Sec. 4.1)."""
+        a, b = (
+            torch.randn(1, self.hp.z_dim, generator=torch.Generator().manual_seed(s)) for s in seeds
+        )
+        wa, wb = self.sampling_ws(a), self.sampling_ws(b)
+        t = torch.linspace(0, 1, steps, device=self.device)[:, None, None]
+        return self.synthesize(wa + t * (wb - wa))
