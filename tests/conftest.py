@@ -9,6 +9,25 @@ torch.set_num_threads(1)
 os.environ.setdefault("GANARIUM_NO_DOWNLOAD", "1")
 
 
+def fit_quietly(recipe, data, steps: int) -> tuple:
+    """Train ``recipe`` on ``data`` for ``steps`` on the CPU, logging every step and writing
+    nothing; returns (trainer, history)."""
+    from ganarium.train import TrainConfig, Trainer
+
+    cfg = TrainConfig(
+        steps=steps,
+        batch_size=16,
+        device="cpu",
+        progress=False,
+        tensorboard=False,
+        log_every=1,
+        sample_every=0,
+        checkpoint_every=0,
+    )
+    trainer = Trainer(recipe, data, cfg)
+    return trainer, trainer.fit()
+
+
 @pytest.fixture
 def tiny_overrides() -> list[str]:
     return [

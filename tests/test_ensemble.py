@@ -5,6 +5,7 @@ import dataclasses
 
 import pytest
 import torch
+from conftest import fit_quietly
 
 from ganarium.checks.ensemble import histogram_distance
 from ganarium.data import load_dataset
@@ -13,7 +14,6 @@ from ganarium.models.gman import aggregate
 from ganarium.nets.branched import BranchedDiscriminator, BranchedGenerator
 from ganarium.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganarium.nn.branches import LayerBank, routed
-from ganarium.train import TrainConfig, Trainer
 
 
 def _info(name="digits", **opts):
@@ -21,21 +21,6 @@ def _info(name="digits", **opts):
         opts.setdefault("size", 16)
     data = load_dataset(name, **opts)
     return data, data.info
-
-
-def _fit(recipe, data, steps=2):
-    cfg = TrainConfig(
-        steps=steps,
-        batch_size=16,
-        device="cpu",
-        progress=False,
-        tensorboard=False,
-        log_every=1,
-        sample_every=0,
-        checkpoint_every=0,
-    )
-    trainer = Trainer(recipe, data, cfg)
-    return trainer, trainer.fit()
 
 
 def test_a_layer_bank_routes_each_row_through_its_own_copy():
@@ -81,7 +66,7 @@ def test_gman_trains_n_discriminators_with_their_own_phases_and_learns_lambda():
     recipe = RECIPES.get("gman")(
         info, n_discriminators=3, aggregation="learned", g_width=16, d_width=16, z_dim=4, lr_g=0.05
     )
-    trainer, history = _fit(recipe, data)
+    trainer, history = fit_quietly(recipe, data, 2)
     assert [ph.name for ph in trainer.phases] == ["D0", "D1", "D2", "G"]
     assert set(trainer.optimizers) == {"G", "D0", "D1", "D2"}
     assert history[-1]["lambda"] != pytest.approx(1.0)  # G moved its own lambda
@@ -91,7 +76,7 @@ def test_gman_trains_n_discriminators_with_their_own_phases_and_learns_lambda():
 def test_madgan_draws_each_generator_and_its_d_names_them():
     data, info = _info("grid25", n=512)
     recipe = RECIPES.get("madgan")(info, n_generators=4, g_width=16, d_width=16, z_dim=4)
-    _fit(recipe, data)
+    fit_quietly(recipe, data, 2)
     assert recipe.D.head.out_features == 5
     z = torch.randn(8, 4)
     which = torch.arange(8) % 4
@@ -123,7 +108,7 @@ def test_two_domain_digits_are_disjoint_halves_with_b_transformed():
 def test_cogan_pairs_come_from_one_z():
     data, info = _info("digits-negative")
     recipe = RECIPES.get("cogan")(info, g_width=8, d_width=8, z_dim=8)
-    _fit(recipe, data)
+    fit_quietly(recipe, data, 2)
     z = torch.randn(3, 8)
     a, b = recipe.generate_pairs(3, z=z)
     torch.testing.assert_close(a, recipe.generate(3, z=z))

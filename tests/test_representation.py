@@ -3,6 +3,7 @@ S3GAN's rotations, IC-GAN's instance data and conditioning, and the linear probe
 
 import pytest
 import torch
+from conftest import fit_quietly
 
 from ganarium.checks.representation import linear_probe_accuracy
 from ganarium.data import load_dataset
@@ -11,23 +12,8 @@ from ganarium.models import RECIPES
 from ganarium.models.ogan import correlation, standardise
 from ganarium.nets.encoders import JointDiscriminator, family_body
 from ganarium.nn.rotation import rotation_batch
-from ganarium.train import TrainConfig, Trainer
 
 TINY = dict(g_width=8, d_width=8, z_dim=8)
-
-
-def _fit(recipe, data, steps=2):
-    cfg = TrainConfig(
-        steps=steps,
-        batch_size=16,
-        device="cpu",
-        progress=False,
-        tensorboard=False,
-        log_every=1,
-        sample_every=0,
-        checkpoint_every=0,
-    )
-    return Trainer(recipe, data, cfg).fit()
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +30,7 @@ def test_joint_discriminator_scores_pairs_jointly_and_alone(digits):
 @pytest.mark.parametrize("name", ["bigan", "bigbigan", "ogan"])
 def test_encoders_map_images_to_the_latent_and_back(name, digits):
     recipe = RECIPES.get(name)(digits.info, **TINY)
-    history = _fit(recipe, digits)
+    history = fit_quietly(recipe, digits, 2)[1]
     assert all(torch.isfinite(torch.tensor(v)) for v in history[-1].values())
     x = digits.tensors["image"][:5]
     z = recipe.encode(x)
@@ -71,7 +57,7 @@ def test_rotations_are_labelled_by_quarter_turns():
 def test_s3gan_trains_on_few_labels_and_samples_classes():
     data = load_dataset("digits", size=16, labels_per_class=2)
     recipe = RECIPES.get("s3gan")(data.info, **TINY)
-    history = _fit(recipe, data, steps=3)
+    history = fit_quietly(recipe, data, 3)[1]
     assert "D/train_acc" in history[-1] and "G/rotation" in history[-1]
     assert recipe.generate(4, labels=torch.tensor([0, 1, 2, 3])).shape == (4, 1, 16, 16)
     assert recipe.extra_state()["memory"]["y"].ge(0).any()
@@ -95,7 +81,7 @@ def test_instance_gan_conditions_on_any_image():
     data = load_dataset("instances", base="digits", size=16, k=5)
     recipe = RECIPES.get("instance-gan")(data.info, **TINY, bank_size=20)
     assert recipe.capabilities().instances
-    _fit(recipe, data)
+    fit_quietly(recipe, data, 2)
     assert int(recipe.bank_filled) == 20
     out = recipe.generate_from_instances(torch.rand(2, 3, 28, 28) * 2 - 1, 3)  # RGB, other size
     assert out.shape == (6, 1, 16, 16) and torch.isfinite(out).all()

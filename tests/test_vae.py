@@ -4,26 +4,12 @@ trained on their ELBO in one phase."""
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import fit_quietly
 
 from ganarium.data import load_dataset
 from ganarium.models import RECIPES
 from ganarium.models._likelihood import bernoulli_log_likelihood, gaussian_kl
 from ganarium.nets.draw import filterbank
-from ganarium.train import TrainConfig, Trainer
-
-
-def _fit(recipe, data, steps=3):
-    cfg = TrainConfig(
-        steps=steps,
-        batch_size=16,
-        device="cpu",
-        progress=False,
-        tensorboard=False,
-        log_every=1,
-        sample_every=0,
-        checkpoint_every=0,
-    )
-    return Trainer(recipe, data, cfg).fit()
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +31,7 @@ def test_vae_takes_the_studys_shared_settings(digits):
     recipe = RECIPES.get("vae")(
         digits.info, net="infogan", z_dim=64, lr=1e-4, betas=(0.5, 0.9), g_width=8, d_width=8
     )
-    history = _fit(recipe, digits)
+    history = fit_quietly(recipe, digits, 3)[1]
     assert {"ELBO/elbo", "ELBO/kl", "ELBO/log_likelihood"} <= set(history[-1])
     assert history[-1]["ELBO/elbo"] == pytest.approx(-history[-1]["loss/ELBO"])
     x = digits.tensors["image"][:4]
@@ -76,7 +62,7 @@ def test_draw_draws_its_canvas_over_t_steps(digits, attention):
     recipe = RECIPES.get("draw")(
         digits.info, steps=4, hidden=16, z_dim=4, read_n=n, write_n=3 if attention else 0
     )
-    history = _fit(recipe, digits)
+    history = fit_quietly(recipe, digits, 3)[1]
     assert history[-1]["ELBO/kl"] >= 0
     torch.manual_seed(0)
     images, steps = recipe.canvas_steps(3)
