@@ -16,6 +16,13 @@ from ganarium.errors import CheckpointError
 FORMAT_VERSION = 1
 
 
+def _file_mode() -> int:
+    """The permissions open() gives a new file (0o666 less the umask); mkstemp's are 0o600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: Path, write) -> None:
     """Call ``write(fileobj)`` on a temp file next to ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,6 +32,7 @@ def atomic_write_bytes(path: Path, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode())  # readable like any other file the user writes
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -58,6 +58,7 @@ def render_table(results: dict[str, dict]) -> str:
         if check and check.reason:
             bars += f" — note: {check.reason}"
         where = f"{check.data} {check.data_options.get('size', '')}".strip() if check else ""
+        slow = ", slow: make test-all" if check and check.slow else ""
         if r is None:
             lines.append(
                 f"| `{name}` | {meta['paper']} ({meta['year']}) | {meta['family']} | {bars} ({where}) | not run | | | |"
@@ -67,7 +68,7 @@ def render_table(results: dict[str, dict]) -> str:
         floor = _fmt(r.get("floor") or {}) or "—"
         lines.append(
             f"| `{name}` | {meta['paper']} ({meta['year']}) | {meta['family']} | {bars} "
-            f"({where}, {r['steps']} steps) | {_fmt(r['before'])} | {_fmt(r['after'])} | {floor} "
+            f"({where}, {r['steps']} steps{slow}) | {_fmt(r['before'])} | {_fmt(r['after'])} | {floor} "
             f"| {ok} |"
         )
     return "\n".join(lines)

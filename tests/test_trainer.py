@@ -174,6 +174,21 @@ def test_crafted_pickle_is_refused_without_running_code(tmp_path, monkeypatch):
     assert not marker.exists()
 
 
+def test_atomic_writes_get_the_permissions_of_an_ordinary_file(tmp_path):
+    """mkstemp's temp files are 0600: a checkpoint, report or figure written through it must
+    still be readable by the user's group and others, as open() would make it."""
+    from ganarium.checkpoint import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+        atomic_write_text(tmp_path / "atomic.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "atomic.txt").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == 0o644
+
+
 def test_truncated_checkpoint_and_foreign_recipe(tmp_path):
     trainer = start_run(
         "gan",

@@ -43,7 +43,7 @@ PROBE_CHECK: dict[str, Any] = dict(
     year=2017,
     family="representation",
     data=("unconditional",),
-    check=LearningCheck(**PROBE_CHECK),
+    check=LearningCheck(**PROBE_CHECK, slow=True),
 )
 class BiGAN(AdversarialRecipe):
     ema_nets = ("G", "E")  # G(E(x)) pairs the averaged encoder with the averaged generator

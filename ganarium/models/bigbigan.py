@@ -30,7 +30,7 @@ from ganarium.nets.encoders import gaussian_sample
     year=2019,
     family="representation",
     data=("unconditional",),
-    check=LearningCheck(**PROBE_CHECK),
+    check=LearningCheck(**PROBE_CHECK, slow=True),
 )
 class BigBiGAN(BiGAN):
     defaults = {**BiGAN.defaults, "loss": "hinge", "unary_weight": 1.0}

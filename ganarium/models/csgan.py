@@ -48,6 +48,7 @@ CSGAN_REASON = (
         },
         steps=400,
         reason=CSGAN_REASON,
+        slow=True,
     ),
 )
 class CSGAN(CycleGAN):

@@ -42,7 +42,8 @@ from ganarium.nn.rotation import rotation_batch
             "data_options": dict(size=16, labels_per_class=10),
             "steps": 2000,
             "bars": dict(fid_ratio=0.5, class_accuracy=0.8),
-        }
+        },
+        slow=True,
     ),
 )
 class S3GAN(AdversarialRecipe):

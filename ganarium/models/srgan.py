@@ -48,6 +48,7 @@ from ganarium.nets.srresnet import SRDiscriminator, SRResNet
         "room for +5 points), width 32 and 4 residual blocks instead of 64 and 16, batch 32, "
         "400 steps (the paper: 10^5 SRResNet + 10^5 SRGAN iterations); content loss on the "
         "digit classifier's conv features, not VGG",
+        slow=True,
     ),
 )
 class SRGAN(PairedTranslator):

@@ -70,7 +70,7 @@ TRIPLE_CHECK = {
     year=2017,
     family="semi-supervised",
     data=("labelled",),
-    check=LearningCheck(**TRIPLE_CHECK),
+    check=LearningCheck(**TRIPLE_CHECK, slow=True),
 )
 class TripleGAN(AdversarialRecipe):
     requires_labels = True

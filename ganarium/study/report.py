@@ -78,7 +78,9 @@ def _fig_distributions(
 ) -> str:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False, layout="constrained"
+    )
     for ax, d in zip(axes[0], datasets):
         sub = frame[(frame.dataset == d)]
         data, names = [], []
@@ -107,7 +109,9 @@ def _fig_budget(
 ) -> str:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False, layout="constrained"
+    )
     for ax, d in zip(axes[0], datasets):
         for j, r in enumerate(recipes):
             rows = frame[(frame.dataset == d) & (frame.recipe == r)]
@@ -124,9 +128,12 @@ def _fig_budget(
             ax.fill_between(ks, lo, np.where(np.isfinite(hi), hi, np.nan), color=c, alpha=0.15)
         ax.set_title(d)
         ax.set_xlabel("number of trials (budget)")
+        ax.xaxis.get_major_locator().set_params(integer=True)  # trials are whole
         ax.set_ylabel(f"best {label}")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+    # one legend for every panel, below them, so that it covers no curve
+    handles = {lab: h for ax in axes[0] for h, lab in zip(*ax.get_legend_handles_labels())}
+    if handles:
+        fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=len(handles))
     fig.suptitle("Best score for a budget of trials: mean and 90% bootstrap band (Fig. 4)")
     return _png(fig, save)
 
@@ -143,7 +150,7 @@ def _fig_precision_recall(frame: Any, recipes: list[str], save: Path | None = No
     ]
     if not len(rows):
         return ""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.8))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
     grid = np.linspace(0.01, 1, 100)
     for f1 in (0.2, 0.4, 0.6, 0.8):
         with np.errstate(divide="ignore", invalid="ignore"):
