@@ -57,7 +57,7 @@ def main() -> int:
     )
     code = cli_main(["eval", run_dir, "--metrics", "fid,kid,pr,modes", "--n", "1000"])
     print(
-        f"\nsample grids: {run_dir}/samples/   (latest: step_{int(steps):06d}.png, a row per digit)"
+        f"\nsample grids: {run_dir}/samples/   (latest: step_{int(steps):06d}.png, a digit per column)"
     )
     print(f"report (samples, curves, metrics, class histogram in one page): {run_dir}/report.html")
     print(f"try: .venv/bin/ganarium sample {run_dir} --grid-by-class --out classes.png")

@@ -1,11 +1,19 @@
 """The 500-digit augmentation comparison over seeds (issue 12's bar: with augmentation, a lower
-domain FID than without at equal steps): the DCGAN of the ``dcgan`` check on 500 training
-digits, trained with augment=none, diffaugment and ada at equal steps and seed, each one's
-domain FID, and ADA's final p.
+domain FID than without at equal steps): a DCGAN on 500 training digits, trained with
+augment=none, diffaugment and ada at equal steps and seed, each one's domain FID along the way
+and at the end, and ADA's final p.
 
-    OMP_NUM_THREADS=1 python scripts/augment_seeds.py [--seeds 0 1 2] [--out docs/figures/augment_seeds.md]
+    OMP_NUM_THREADS=1 python scripts/augment_seeds.py [--regime check-d|wide-d] [--seeds 0 1 2]
+        [--augments none diffaugment ada] [--every 1000]
 
-The baseline is trained once per seed: the three runs share every setting but ``augment`` and the
+Two regimes:
+- ``check-d``: the DCGAN of the ``dcgan`` check (widths 32, D with batch norm), 2000 steps. This
+  D never overfits 500 digits within a CPU budget (docs/style.md).
+- ``wide-d``: G as in the check, D 128 wide without normalization, 8000 steps: the papers'
+  regime, where D memorises the few reals and FID rises again (seed 0 without augmentation:
+  24.1 at 5000 steps, 41.0 at 8000).
+
+The baseline is trained once per seed: the runs share every setting but ``augment`` and the
 strengths of their own augmentation, which augment=none does not read. Samples are drawn as a
 check draws them (``torch.manual_seed(seed + 777)``).
 """
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -22,76 +31,124 @@ from ganarium.checks import check_trainer
 from ganarium.checks.core import N_DIGITS, digit_scores
 from ganarium.models import LearningCheck
 from ganarium.models.dcgan import DIGITS_CHECK
-from ganarium.recipe import generate_batched
+from ganarium.recipe import Recipe, generate_batched
+from ganarium.train import Callback, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
-# the dcgan check on 500 digits; each augmentation's settings (chosen on seed 0, docs/style.md)
-FEW_DIGITS = LearningCheck(
-    **{**DIGITS_CHECK, "data_options": dict(size=16, limit=500), "steps": 2000}
-)
-SETTINGS = {
-    "none": {"augment": "none"},
-    "diffaugment": {"augment": "diffaugment", "augment_policy": "cutout", "augment_cutout": 0.25},
-    "ada": {"augment": "ada"},  # the paper's bgc pipeline, target 0.6, interval 4, rampup 500k
+FEW = dict(size=16, limit=500)
+# each regime: the check it trains as, and each augmentation's settings (chosen on seed 0)
+REGIMES: dict[str, tuple[LearningCheck, dict[str, dict[str, Any]]]] = {
+    "check-d": (
+        LearningCheck(**{**DIGITS_CHECK, "data_options": FEW, "steps": 2000}),
+        {
+            "none": {"augment": "none"},
+            "diffaugment": {
+                "augment": "diffaugment",
+                "augment_policy": "cutout",
+                "augment_cutout": 0.25,
+            },
+            "ada": {"augment": "ada"},  # the paper's bgc pipeline, target 0.6, rampup 500k
+        },
+    ),
+    "wide-d": (
+        LearningCheck(
+            **{
+                **DIGITS_CHECK,
+                "data_options": FEW,
+                "steps": 8000,
+                "model": {**DIGITS_CHECK["model"], "d_width": 128, "d_norm": "none"},
+            }
+        ),
+        {
+            "none": {"augment": "none"},
+            "diffaugment": {"augment": "diffaugment"},  # the paper's colour, translation, cutout
+            "ada": {"augment": "ada"},
+        },
+    ),
 }
 
 
-def train_and_score(augment: str, seed: int) -> tuple[float, dict, float]:
-    """(domain FID, the augmenter's state (ADA's p), seconds) after the check's training."""
-    t0 = time.perf_counter()
-    model = {**FEW_DIGITS.model, **SETTINGS[augment]}
-    trainer, check, _ = check_trainer("dcgan", seed=seed, model=model, check=FEW_DIGITS)
-    trainer.fit()
+def domain_fid(recipe: Recipe, seed: int) -> float:
     with torch.random.fork_rng():
         torch.manual_seed(seed + 777)
-        fid = digit_scores(generate_batched(trainer.recipe, N_DIGITS))["domain_fid"]
-    return fid, trainer.recipe.augmenter.learning_state(), time.perf_counter() - t0
+        return digit_scores(generate_batched(recipe, N_DIGITS))["domain_fid"]
+
+
+class Trajectory(Callback):
+    """Domain FID every ``every`` steps (the overfitting shows as a rise late in training)."""
+
+    def __init__(self, every: int, seed: int, label: str):
+        self.every, self.seed, self.label, self.points = every, seed, label, []
+
+    def on_step(self, trainer: Trainer) -> None:
+        if self.every and trainer.step % self.every == 0 and trainer.step < trainer.cfg.steps:
+            self.points.append((trainer.step, domain_fid(trainer.recipe, self.seed)))
+            print(f"  {self.label}: step {trainer.step} FID {self.points[-1][1]:.1f}", flush=True)
+
+
+def train_and_score(
+    regime: str, augment: str, seed: int, every: int
+) -> tuple[float, dict, float, list]:
+    """(domain FID, the augmenter's state (ADA's p), seconds, trajectory) after training."""
+    check, settings = REGIMES[regime]
+    t0 = time.perf_counter()
+    model = {**check.model, **settings[augment]}
+    trainer, _, _ = check_trainer("dcgan", seed=seed, model=model, check=check)
+    trajectory = Trajectory(every, seed, f"seed {seed} {augment}")
+    trainer.fit([trajectory])
+    fid = domain_fid(trainer.recipe, seed)
+    state = trainer.recipe.augmenter.learning_state()
+    return fid, state, time.perf_counter() - t0, trajectory.points
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regime", choices=list(REGIMES), default="check-d")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "figures" / "augment_seeds.md")
+    parser.add_argument("--augments", nargs="+", default=["none", "diffaugment", "ada"])
+    parser.add_argument("--every", type=int, default=0, help="also print FID every N steps")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.augments[0] != "none" or any(a not in REGIMES[args.regime][1] for a in args.augments):
+        raise SystemExit("--augments: 'none' first (the baseline), then diffaugment and/or ada")
+    out = args.out or ROOT / "docs" / "figures" / f"augment_seeds_{args.regime}.md"
     torch.set_num_threads(1)
+    check, settings = REGIMES[args.regime]
 
-    check = FEW_DIGITS
     rows = []
     for seed in args.seeds:
-        base, _, t_base = train_and_score("none", seed)
-        diff, _, t_diff = train_and_score("diffaugment", seed)
-        ada, state, t_ada = train_and_score("ada", seed)
-        rows.append((seed, base, diff, ada, state.get("ada_p", float("nan"))))
-        print(
-            f"seed {seed}: none {base:.2f} ({t_base:.0f}s), diffaugment {diff:.2f} ({t_diff:.0f}s),"
-            f" ada {ada:.2f} ({t_ada:.0f}s, p {rows[-1][4]:.3f})",
-            flush=True,
-        )
+        fids, p = {}, float("nan")
+        for augment in args.augments:
+            fid, state, secs, _ = train_and_score(args.regime, augment, seed, args.every)
+            fids[augment] = fid
+            p = state.get("ada_p", p)
+            print(f"seed {seed}: {augment} FID {fid:.2f} ({secs:.0f}s)", flush=True)
+        rows.append((seed, fids, p))
 
-    diff_model = {k: v for k, v in SETTINGS["diffaugment"].items() if k != "augment"}
+    shown = ", ".join(
+        f"{a}: { ({k: v for k, v in settings[a].items() if k != 'augment'} or 'defaults') }"
+        for a in args.augments[1:]
+    )
     lines = [
-        f"DCGAN on {check.data_options.get('limit')} training digits "
-        f"({check.data_options.get('size')}x{check.data_options.get('size')}), "
-        f"{check.steps} steps, batch {check.train.get('batch_size')}; domain FID against the "
-        "test digits (lower is better), same seed and steps in each row. DiffAugment: "
-        f"{diff_model}; ADA: the paper's bgc pipeline, target 0.6, rampup 500k images.",
+        f"DCGAN ({check.model}) on {check.data_options.get('limit')} training digits "
+        f"({check.data_options.get('size')}x{check.data_options.get('size')}), {check.steps} "
+        f"steps, batch {check.train.get('batch_size')}; domain FID against the test digits (lower "
+        f"is better), same seed and steps in each row. Settings: {shown}.",
         "",
-        "| seed | FID without | with diffaugment | with ada | ADA's final p |",
-        "|---:|---:|---:|---:|---:|",
+        "| seed | " + " | ".join(f"FID {a}" for a in args.augments) + " | ADA's final p |",
+        "|---:|" + "---:|" * (len(args.augments) + 1),
     ]
-    for seed, base, diff, ada, p in rows:
-        lines.append(f"| {seed} | {base:.1f} | {diff:.1f} | {ada:.1f} | {p:.3f} |")
-    wins_d = sum(d < b for _, b, d, _, _ in rows)
-    wins_a = sum(a < b for _, b, _, a, _ in rows)
-    lines += [
-        "",
-        f"Lower than without: diffaugment in {wins_d} of {len(rows)} seeds, "
-        f"ada in {wins_a} of {len(rows)}.",
-    ]
+    for seed, fids, p in rows:
+        cells = " | ".join(f"{fids[a]:.1f}" for a in args.augments)
+        lines.append(f"| {seed} | {cells} | {p:.3f} |")
+    lines.append("")
+    for a in args.augments[1:]:
+        wins = sum(f[a] < f["none"] for _, f, _ in rows)
+        lines.append(f"Lower than without: {a} in {wins} of {len(rows)} seeds.")
     table = "\n".join(lines) + "\n"
     print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table)
 
 
 if __name__ == "__main__":

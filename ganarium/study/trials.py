@@ -197,43 +197,37 @@ def expand(spec: StudySpec, infos: dict[str, Any]) -> list[Trial]:
                         params[name] = drawn[name]
                         for k in keys:
                             set_key(config, k, drawn[name])
+                plan = _Plan(recipe, dataset, base, steps, every, metrics, during_metrics)
                 for restart in range(spec.seeds):
                     seed = stable_seed(spec.seed, recipe, dataset, sample, restart)
-                    trials.append(
-                        _trial(
-                            spec,
-                            base,
-                            config,
-                            recipe,
-                            dataset,
-                            sample,
-                            restart,
-                            seed,
-                            params,
-                            steps,
-                            every,
-                            metrics,
-                            during_metrics,
-                        )
-                    )
+                    trials.append(_trial(spec, plan, config, sample, restart, seed, params))
     return trials
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What every trial of one recipe on one dataset shares."""
+
+    recipe: str
+    dataset: str
+    base: dict[str, Any]  # the recipe's default config on the dataset: overrides are the changes
+    steps: int
+    every: int  # evaluate during training every this many steps (0: never)
+    metrics: list[str]
+    during_metrics: list[str]
+
+
 def _trial(
-    spec,
-    base,
-    config,
-    recipe,
-    dataset,
-    sample,
-    restart,
-    seed,
-    params,
-    steps,
-    every,
-    metrics,
-    during_metrics,
+    spec: StudySpec,
+    plan: _Plan,
+    config: dict[str, Any],
+    sample: int,
+    restart: int,
+    seed: int,
+    params: dict[str, Any],
 ) -> Trial:
+    recipe, dataset, base, steps = plan.recipe, plan.dataset, plan.base, plan.steps
+    every, metrics, during_metrics = plan.every, plan.metrics, plan.during_metrics
     config = copy.deepcopy(config)
     train = config["train"]
     train.update({"steps": steps, "seed": seed, "progress": False})
