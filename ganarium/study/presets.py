@@ -1,6 +1,6 @@
 """Built-in studies: ``lucic2018`` (and ``lucic2018-narrow``), the protocol of Lucic et al. 2018,
 "Are GANs Created Equal? A Large-Scale Study" (facts in docs/study.md), on the datasets this
-machine has; and ``small``, the same comparison shrunk to about ten minutes on two CPU cores.
+machine has; and ``small``, the same comparison shrunk to about twelve minutes on two CPU cores.
 
 Every model gets the same InfoGAN-style nets (``net=infogan``), z of 64, batch 64, Adam, no
 EMA of G (the paper has none), the same search space and the same number of samples; the
@@ -146,8 +146,9 @@ def lucic2018(narrow: bool = False) -> dict[str, Any]:
 def small() -> dict[str, Any]:
     """Four of the paper's models, three samples each (the defaults and two drawn from the wide
     space), on 16x16 digits, Fashion-MNIST (when installed) and shapes, with nets half as wide:
-    the whole pipeline, figures included, in about ten minutes on two cores. Shapes get 600
-    steps: at 300 no model draws a triangle within the exact metric's tolerance yet."""
+    the whole pipeline, figures included, in about twelve minutes on two cores (measured: 12:01
+    local, 12:55 on Ray). Shapes get 600 steps: at 300 no model draws a triangle within the
+    exact metric's tolerance yet."""
     spec = lucic2018()
     keep = ["gan-ns", "lsgan", "wgan-gp", "began"]
     spec["name"] = "small"
