@@ -226,24 +226,21 @@ def _trial(
     seed: int,
     params: dict[str, Any],
 ) -> Trial:
-    recipe, dataset, base, steps = plan.recipe, plan.dataset, plan.base, plan.steps
-    every, metrics, during_metrics = plan.every, plan.metrics, plan.during_metrics
     config = copy.deepcopy(config)
     train = config["train"]
-    train.update({"steps": steps, "seed": seed, "progress": False})
-    train["log_every"] = max(1, min(50, steps // 10))
-    train["checkpoint_every"] = max(
-        1, steps // 4
-    )  # the paper keeps a checkpoint every 5 of 20 epochs
+    train.update({"steps": plan.steps, "seed": seed, "progress": False})
+    train["log_every"] = max(1, min(50, plan.steps // 10))
+    # the paper keeps a checkpoint every 5 of 20 epochs
+    train["checkpoint_every"] = max(1, plan.steps // 4)
     train["sample_every"] = train["checkpoint_every"]
     train.update(spec.train)
-    if every and during_metrics:
-        train["eval_every"] = every
-        train["log_every"] = min(train["log_every"], every)
+    if plan.every and plan.during_metrics:
+        train["eval_every"] = plan.every
+        train["log_every"] = min(train["log_every"], plan.every)
     overrides = []
     for section in ("data", "model", "train"):
         for k, v in config[section].items():
-            if base[section].get(k) != v:
+            if plan.base[section].get(k) != v:
                 overrides.append(f"{section}.{k}={_value(v)}")
     asha = {}
     if spec.asha.get("enabled"):
@@ -251,24 +248,28 @@ def _trial(
         grace = spec.asha.get("grace_epochs"), spec.asha.get("grace_steps")
         asha = {
             "eta": float(spec.asha.get("eta", 3)),
-            "grace": spec.interval(*grace, batch) if any(g is not None for g in grace) else every,
+            "grace": spec.interval(*grace, batch)
+            if any(g is not None for g in grace)
+            else plan.every,
         }
     return Trial(
-        id=f"{recipe}-{dataset}-{sample:03d}-r{restart}",
-        recipe=recipe,
-        dataset=dataset,
+        id=f"{plan.recipe}-{plan.dataset}-{sample:03d}-r{restart}",
+        recipe=plan.recipe,
+        dataset=plan.dataset,
         sample=sample,
         restart=restart,
         seed=seed,
         params=params,
         overrides=overrides,
-        steps=steps,
-        metrics=metrics,
+        steps=plan.steps,
+        metrics=plan.metrics,
         n_eval=int(spec.metrics.get("n", 10000)),
         extractor=str(spec.metrics.get("extractor", "auto")),
-        during=during_metrics,
-        n_during=int((spec.metrics.get("during") or {}).get("n", 1000)) if during_metrics else 0,
-        eval_every=every if during_metrics else 0,
+        during=plan.during_metrics,
+        n_during=int((spec.metrics.get("during") or {}).get("n", 1000))
+        if plan.during_metrics
+        else 0,
+        eval_every=plan.every if plan.during_metrics else 0,
         objective=spec.objective,
         asha=asha,
         resources=dict(spec.resources),
