@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import sys
 import time
@@ -34,6 +35,18 @@ from ganarium.rundir import RunDir, RunLock
 
 Evaluator = Callable[[Recipe], dict[str, float]]
 FP16_MIN_SCALE = 1e-3  # a loss scale driven this low means every step is non-finite
+
+
+def other_busy_processes() -> float | None:
+    """How many other processes keep the CPU busy: the smaller of the last minute's load
+    average and the processes runnable right now (Linux), so neither a job that just ended nor
+    a momentary one counts; None where the system does not say."""
+    try:
+        load = os.getloadavg()[0]
+        runnable = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0]) - 1
+    except (OSError, AttributeError, ValueError, IndexError):
+        return None
+    return min(load, float(runnable))
 
 
 @dataclass
@@ -61,6 +74,7 @@ class TrainConfig:
     eval_every: int = 0
     n_grid: int = 64
     num_workers: int = 0
+    threads: int = 0  # torch's CPU threads; 0: torch's default (one per core)
     progress: bool = True
     tensorboard: bool = True
 
@@ -77,6 +91,7 @@ class TrainConfig:
             "keep_checkpoints": 1,
             "n_grid": 1,
             "num_workers": 0,
+            "threads": 0,
         }
         for key, low in at_least.items():
             value = getattr(self, key)
@@ -153,6 +168,7 @@ class Trainer:
         self.callbacks = list(callbacks or [])
         self.config_record = config_record or {}
         self.device = resolve_device(cfg.device)
+        self._set_cpu_threads()
         torch.manual_seed(cfg.seed)
         self.recipe = recipe.to(self.device)
         if cfg.ema_decay > 0:
@@ -187,6 +203,25 @@ class Trainer:
         self._nonfinite: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._write_warnings: set[str] = set()
         self.history: list[dict[str, Any]] = []
+
+    def _set_cpu_threads(self) -> None:
+        """Apply ``train.threads``; left at torch's default (a thread per core) on a CPU that
+        other processes already keep busy, warn: the threads would contend with them and
+        training runs many times slower (measured: 1-3 steps/s instead of 64 on 2 cores)."""
+        if self.cfg.threads:
+            torch.set_num_threads(self.cfg.threads)
+            return
+        threads, cores = torch.get_num_threads(), os.cpu_count() or 1
+        if self.device.type != "cpu" or threads < 2:
+            return
+        busy = other_busy_processes()
+        if busy is not None and busy + threads > cores + 0.5:
+            print(
+                f"ganarium: warning: the CPU is busy (load {busy:.1f} on {cores} cores) and torch "
+                f"uses {threads} threads, which will contend with it and slow training; set "
+                f"train.threads={max(1, int(cores - busy))} or free the cores",
+                file=sys.stderr,
+            )
 
     def _check_phases(self, phases: list[Phase]) -> None:
         seen: list[str] = []

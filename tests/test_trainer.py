@@ -305,3 +305,30 @@ def test_run_directory_layout(tmp_path):
     ).exists()
     assert any((run / "tb").iterdir())
     assert not list((run / "checkpoints").glob("*.tmp")), "no temp files left behind"
+
+
+def test_train_threads_sets_torch_threads_and_a_busy_cpu_gets_a_warning(
+    tmp_path, monkeypatch, capsys
+):
+    import ganarium.train as train_module
+
+    before = torch.get_num_threads()
+    try:
+        args = ["train.steps=1", "train.threads=1"]
+        start_run("gan", "ring8", args, run_dir=str(tmp_path / "one"))
+        assert torch.get_num_threads() == 1
+        assert "CPU is busy" not in capsys.readouterr().err
+        # torch's default on a 4-core CPU that 3 other processes keep busy: a one-line warning
+        torch.set_num_threads(2)
+        monkeypatch.setattr(train_module.os, "cpu_count", lambda: 4)
+        monkeypatch.setattr(train_module, "other_busy_processes", lambda: 3.0)
+        start_run("gan", "ring8", ["train.steps=1"], run_dir=str(tmp_path / "busy"))
+        err = capsys.readouterr().err
+        assert "CPU is busy (load 3.0 on 4 cores)" in err and "train.threads=1" in err
+        monkeypatch.setattr(train_module, "other_busy_processes", lambda: 0.0)  # idle: silent
+        start_run("gan", "ring8", ["train.steps=1"], run_dir=str(tmp_path / "idle"))
+        assert "CPU is busy" not in capsys.readouterr().err
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ConfigError, match="train.threads=-1"):
+        start_run("gan", "ring8", ["train.threads=-1"], run_dir=str(tmp_path / "bad"))

@@ -131,6 +131,36 @@ def measure_seeded(
         return kind.measure(recipe, info, check, list(history or []))
 
 
+def check_seed() -> int:
+    """The seed of the check being measured: ``measure_seeded`` runs a kind's measure under
+    ``torch.manual_seed(seed + 777)``, so a measure can read it back."""
+    return torch.initial_seed() - 777
+
+
+_ABLATIONS: dict[str, dict[str, float]] = {}
+
+
+def ablation_scores(
+    recipe: Recipe,
+    check: LearningCheck,
+    overrides: dict[str, Any],
+    score: Callable[[Recipe], dict[str, float]],
+) -> dict[str, float]:
+    """``score`` of the same recipe and check trained with the hyper-parameter ``overrides``
+    (e.g. one discriminator, no augmentation) at the check's seed and step budget: the baseline
+    a kind compares the recipe with. Call it from a measure; ``score`` runs under the seed the
+    measure runs under, and the result is cached per recipe, check, overrides and seed."""
+    seed = check_seed()
+    key = f"{recipe.name}|{check!r}|{sorted(overrides.items())}|{seed}"
+    if key not in _ABLATIONS:
+        with torch.random.fork_rng():
+            trainer = check_trainer(recipe.name, seed, model=overrides, check=check)[0]
+            trainer.fit()
+            torch.manual_seed(seed + 777)
+            _ABLATIONS[key] = score(trainer.recipe)
+    return _ABLATIONS[key]
+
+
 def check_trainer(
     recipe: str,
     seed: int = 0,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import torch
 
-from ganarium.checks import CHECK_KINDS, CheckKind, check_trainer
+from ganarium.checks import CHECK_KINDS, CheckKind, ablation_scores
 from ganarium.checks.core import N_DIGITS, _digits_describe, _digits_judge, digit_scores
 from ganarium.data import DataInfo
 from ganarium.data.twodomain import TO_DOMAIN_A
@@ -50,32 +50,19 @@ MODE_LABELS: dict[str, Callable[[torch.Tensor, DataInfo], torch.Tensor]] = {
     "stacked-digits": stacked_mode_labels,
 }
 
-_BASELINES: dict[str, dict[str, float]] = {}
-
 
 def _mode_stats(samples: torch.Tensor, info: DataInfo) -> dict[str, float]:
     stats = domain_of(info).modes(samples, info)
     return {k: float(stats[k]) for k in ("modes_covered", "high_quality") if k in stats}
 
 
-def _seed() -> int:
-    # measure_seeded runs every measurement under torch.manual_seed(seed + 777)
-    return torch.initial_seed() - 777
-
-
-def single_network_baseline(recipe: Recipe, check: LearningCheck, hparam: str) -> dict[str, float]:
+def single_network_baseline(
+    recipe: Recipe, info: DataInfo, check: LearningCheck, hparam: str
+) -> dict[str, float]:
     """Mode statistics of the same recipe and check with ``hparam`` = 1, trained at the same
-    seed and step budget (cached per check and seed)."""
-    seed = _seed()
-    key = f"{recipe.name}|{check!r}|{hparam}|{seed}"
-    if key not in _BASELINES:
-        with torch.random.fork_rng():
-            trainer, _, info = check_trainer(recipe.name, seed, model={hparam: 1})
-            trainer.fit()
-            torch.manual_seed(seed + 777)
-            samples = generate_batched(trainer.recipe, N_SAMPLES)
-        _BASELINES[key] = _mode_stats(samples, info)
-    return _BASELINES[key]
+    seed and step budget."""
+    sample = lambda net: _mode_stats(generate_batched(net, N_SAMPLES), info)  # noqa: E731
+    return ablation_scores(recipe, check, {hparam: 1}, sample)
 
 
 def histogram_distance(labels: torch.Tensor, groups: torch.Tensor, n_modes: int) -> float:
@@ -104,7 +91,10 @@ def _modes_kind(hparam: str, words: str) -> CheckKind:
     def measure(recipe: Recipe, info: DataInfo, check: LearningCheck, history) -> dict[str, float]:
         out = _mode_stats(generate_batched(recipe, N_SAMPLES), info)
         out.update(
-            {f"baseline_{k}": v for k, v in single_network_baseline(recipe, check, hparam).items()}
+            {
+                f"baseline_{k}": v
+                for k, v in single_network_baseline(recipe, info, check, hparam).items()
+            }
         )
         if "specialisation" in check.bars:
             out.update(specialisation(recipe, info, recipe.hp.n_generators))
