@@ -30,6 +30,7 @@ import torch
 from ganarium.checks import check_trainer
 from ganarium.checks.core import N_DIGITS, digit_scores
 from ganarium.models import LearningCheck
+from ganarium.models.augmented import FEW_DIGITS_CHECK
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.recipe import Recipe, generate_batched
 from ganarium.train import Callback, Trainer
@@ -51,14 +52,7 @@ REGIMES: dict[str, tuple[LearningCheck, dict[str, dict[str, Any]]]] = {
         },
     ),
     "wide-d": (
-        LearningCheck(
-            **{
-                **DIGITS_CHECK,
-                "data_options": FEW,
-                "steps": 8000,
-                "model": {**DIGITS_CHECK["model"], "d_width": 128, "d_norm": "none"},
-            }
-        ),
+        LearningCheck(**FEW_DIGITS_CHECK),  # the dcgan-diffaugment check's settings
         {
             "none": {"augment": "none"},
             "diffaugment": {"augment": "diffaugment"},  # the paper's colour, translation, cutout

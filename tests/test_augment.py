@@ -1,6 +1,6 @@
 """Augmentation of what D sees (``model.augment``): the identity default, DiffAugment's ops and
-ADA's adaptive probability, and the switch on every recipe. The 500-digit comparison with and
-without augmentation is measured by ``scripts/augment_seeds.py`` (seeds 0-2, docs/style.md)."""
+ADA's adaptive probability, the switch on every recipe, and the kind of the slow 500-digit
+check (``dcgan-diffaugment``: with augmentation against without; seeds in docs/style.md)."""
 
 from types import SimpleNamespace
 
@@ -141,3 +141,45 @@ def test_every_recipe_trains_with_augmentation(recipe, augment):
         assert 0.0 <= float(trainer.recipe.augmenter.p) < 1.0
         assert "augmenter.p" in trainer.recipe.state_dict()  # checkpoints carry p
         assert {"ada_p", "ada_r_t"} <= set(history[-1])  # logged for any recipe
+
+
+def test_the_augmentation_check_compares_with_the_same_net_trained_without_it():
+    # the kind of dcgan-diffaugment's (slow) check on a 5-step budget: its baseline is the same
+    # recipe and check trained with augment=none at the same seed, trained once and cached
+    from dataclasses import replace
+
+    from ganarium.checks import CHECK_KINDS, ablation_scores, check_trainer, measure_seeded
+    from ganarium.checks.augment import _judge
+    from ganarium.checks.core import _digits_measure
+    from ganarium.models import RECIPES
+
+    check = replace(RECIPES.meta("dcgan-diffaugment")["check"], steps=5)
+    trainer, _, info = check_trainer("dcgan-diffaugment", check=check)
+    assert trainer.recipe.hp.augment == "diffaugment"
+    trainer.fit()
+    kind = CHECK_KINDS.get(check.kind)
+    after = measure_seeded(kind, trainer.recipe, info, check, seed=0)
+    assert {"domain_fid", "unaugmented_fid", "unaugmented_classes"} <= set(after)
+
+    seen = []
+
+    def score(net):
+        seen.append(net.hp.augment)
+        return _digits_measure(net, info, check)
+
+    with torch.random.fork_rng():
+        torch.manual_seed(777)  # as measure_seeded does for seed 0
+        again = ablation_scores(trainer.recipe, check, {"augment": "none"}, score)
+    assert seen == []  # cached: the measure above trained this baseline
+    assert again["domain_fid"] == after["unaugmented_fid"]
+    with torch.random.fork_rng():
+        torch.manual_seed(778)  # seed 1: a baseline of its own, trained without augmentation
+        ablation_scores(trainer.recipe, check, {"augment": "none"}, score)
+    assert seen == ["none"]
+
+    bars = dict(check.bars)
+    better = {**after, "domain_fid": 10.0, "unaugmented_fid": 10 + 2 * bars["margin"]}
+    better["classes_covered"] = 10
+    assert _judge({"domain_fid": 400.0}, better, bars) == []
+    worse = {**better, "unaugmented_fid": 10 + bars["margin"] / 2}  # better by less than margin
+    assert any("unaugmented" in f for f in _judge({"domain_fid": 400.0}, worse, bars))
