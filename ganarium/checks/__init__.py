@@ -146,15 +146,17 @@ def ablation_scores(
     overrides: dict[str, Any],
     score: Callable[[Recipe], dict[str, float]],
 ) -> dict[str, float]:
-    """``score`` of the same recipe and check trained with the hyper-parameter ``overrides``
-    (e.g. one discriminator, no augmentation) at the check's seed and step budget: the baseline
-    a kind compares the recipe with. Call it from a measure; ``score`` runs under the seed the
-    measure runs under, and the result is cached per recipe, check, overrides and seed."""
+    """``score`` of the same recipe and check trained with the recipe's hyper-parameters but
+    ``overrides`` (e.g. one discriminator, no augmentation) at the check's seed and step
+    budget: the baseline a kind compares the recipe with. Call it from a measure; ``score`` runs
+    under the seed the measure runs under, and the result is cached per recipe, its
+    hyper-parameters, check, overrides and seed."""
     seed = check_seed()
-    key = f"{recipe.name}|{check!r}|{sorted(overrides.items())}|{seed}"
+    model = {**vars(recipe.hp), **overrides}
+    key = f"{recipe.name}|{check!r}|{sorted(model.items())}|{seed}"
     if key not in _ABLATIONS:
         with torch.random.fork_rng():
-            trainer = check_trainer(recipe.name, seed, model=overrides, check=check)[0]
+            trainer = check_trainer(recipe.name, seed, model=model, check=check)[0]
             trainer.fit()
             torch.manual_seed(seed + 777)
             _ABLATIONS[key] = score(trainer.recipe)

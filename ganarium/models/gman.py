@@ -52,7 +52,8 @@ GRID25_CHECK: dict[str, Any] = dict(
     train=dict(batch_size=256, lr_schedule="linear"),
     bars=dict(margin=0, modes_covered=8, high_quality=0.5),
     reason="slow: the single-D baseline is trained too, and on the grid neither clusters before "
-    "~5000 steps",
+    "~5000 steps. FAILS on the CPU the table was last run on: one D covers 8-12 modes, GMAN "
+    "4-8 over 3 seeds and 3 settings (passed 11 vs 9 on another CPU); open, xfail in the tests",
     slow=True,
 )
 

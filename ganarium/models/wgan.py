@@ -15,7 +15,13 @@ from ganarium.regularizers import clip_weights
     year=2017,
     family="loss",
     data=("unconditional",),
-    check=LearningCheck(**{**DIGITS_CHECK, "steps": 1200}, slow=True),
+    check=LearningCheck(
+        **{**DIGITS_CHECK, "steps": 3000},
+        slow=True,
+        reason="slow (3000 steps): with clipped weights and RMSprop(5e-5) the critic learns "
+        "slowly; at 1200 steps the check sat on its bars (FID 102, 8-9 classes, by CPU) and at "
+        "2000 it covers 9 classes on seeds 0 and 1 (FID 87.8, 77.3)",
+    ),
 )
 class WGAN(AdversarialRecipe):
     defaults = {
