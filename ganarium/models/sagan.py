@@ -53,8 +53,10 @@ class SAGAN(AdversarialRecipe):
             "model": {**CONDITIONAL_CHECK["model"], "lr_g": 2e-4},
             "bars": {**CONDITIONAL_CHECK["bars"], "classes_covered": 9},
         },
-        reason="lr_G 2e-4 (TTUR ratio 2, not 4) as for sagan; 1500 steps: at 1000 the requested "
+        reason="slow (about 100 CPU s; sagan, the same nets unconditional, stays in make test); "
+        "lr_G 2e-4 (TTUR ratio 2, not 4) as for sagan; 1500 steps: at 1000 the requested "
         "class shows in 66% of samples",
+        slow=True,
     ),
 )
 class ConditionalSAGAN(SAGAN):

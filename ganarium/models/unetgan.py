@@ -27,7 +27,12 @@ from ganarium.nets.unet_d import UNetDiscriminator
     year=2020,
     family="architecture",
     data=("unconditional", "labelled"),
-    check=LearningCheck(**{**DIGITS_CHECK, "model": dict(g_width=32, d_width=16, z_dim=32)}),
+    check=LearningCheck(
+        **{**DIGITS_CHECK, "model": dict(g_width=32, d_width=16, z_dim=32)},
+        reason="slow (about 110 CPU s, the longest of make test, which must stay under 20 "
+        "minutes on 2 cores)",
+        slow=True,
+    ),
 )
 class UNetGAN(AdversarialRecipe):
     defaults = {
