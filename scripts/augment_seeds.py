@@ -36,7 +36,7 @@ from ganarium.recipe import Recipe, generate_batched
 from ganarium.train import Callback, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
-FEW = dict(size=16, limit=500)
+FEW = FEW_DIGITS_CHECK["data_options"]  # 500 digits, 16x16
 # each regime: the check it trains as, and each augmentation's settings (chosen on seed 0)
 REGIMES: dict[str, tuple[LearningCheck, dict[str, dict[str, Any]]]] = {
     "check-d": (

@@ -17,9 +17,7 @@ Bars (each optional):
 
 from __future__ import annotations
 
-import torch
-
-from ganarium.checks import CHECK_KINDS, CheckKind, check_trainer
+from ganarium.checks import CHECK_KINDS, CheckKind, check_seed, check_trainer
 from ganarium.data import DataInfo, load_dataset
 from ganarium.metrics.translation import (
     as_tensors,
@@ -58,11 +56,13 @@ def held_out_metrics(recipe: Recipe, info: DataInfo, check: LearningCheck) -> di
 def _measure(recipe: Recipe, info: DataInfo, check: LearningCheck, history) -> dict[str, float]:
     m = held_out_metrics(recipe, info, check)
     if ("fid_below_l1" in check.bars or "l1_twin" in check.bars) and history:
-        # measure_seeded seeded the RNG with (check seed + 777): the L1-only twin trains with the
-        # same seed, data and steps, so the two differ only in the cGAN term
-        seed = torch.initial_seed() - 777
+        # the L1-only twin trains with the check's seed, data and steps, so the two differ only
+        # in the cGAN term
         twin, _, _ = check_trainer(
-            recipe.name, seed=seed, steps=int(history[-1]["step"]), model={"lambda_adv": 0.0}
+            recipe.name,
+            seed=check_seed(),
+            steps=int(history[-1]["step"]),
+            model={"lambda_adv": 0.0},
         )
         twin.fit()
         m["fid_l1"] = held_out_metrics(twin.recipe, info, check)["fid"]
