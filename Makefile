@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 WORKERS ?= 2
 
-.PHONY: install demo test test-all lint format table bench clean
+.PHONY: install demo test test-all lint format table bench golden golden-record clean
 
 # pip stays quiet (-qq: errors only); these lines say what is happening instead
 $(STAMP): pyproject.toml
@@ -42,6 +42,14 @@ format: install
 
 table: install
 	$(PY) scripts/learning_table.py
+
+# golden trajectories: every recipe's weights after 10 steps, hashed, against scripts/golden.json
+# (recorded on this machine: a refactor is pure where no hash moves; a few minutes)
+golden: install
+	$(PY) scripts/golden.py check
+
+golden-record: install
+	$(PY) scripts/golden.py record
 
 bench: install
 	$(PY) benchmarks/trainer_overhead.py

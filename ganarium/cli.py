@@ -5,6 +5,7 @@ error into one line on stderr with exit code 2 (see `ganarium COMMAND --help`)."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ganarium.errors import GanariumError
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as e:
         return int(e.code or 0)
+    except BrokenPipeError:  # output piped into a reader that stopped (`| head`): not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - python flushes it at exit
+        return 0
     return 0
 
 

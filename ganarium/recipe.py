@@ -85,7 +85,8 @@ class StepContext:
     """Where training is, handed to every phase loss and ``after`` hook of one step.
 
     ``step`` is the index of this generator iteration (0 for the first), ``total_steps`` the
-    planned ``train.steps``, ``images_seen`` the real samples drawn before this step.
+    planned ``train.steps``, ``images_seen`` the real images shown before this step (the
+    batches of phases with ``real=True``; see ``Phase``).
     ``batches`` holds the batches drawn so far in this step, by phase name (the last repeat's);
     ``shared`` holds values a phase leaves for later phases of the same step (e.g. fakes).
     """
@@ -111,7 +112,10 @@ class Phase:
     ``after(ctx)`` runs after each optimizer step that was taken (e.g. WGAN's weight clipping;
     under fp16 a step the loss scaler skipped is not followed by it). ``batch`` names an earlier
     phase of the same step whose batch this phase reuses (pix2pix's G step sees the pairs its D
-    step saw); ``None`` draws a fresh batch.
+    step saw); ``None`` draws a fresh batch. ``real`` says whether that fresh batch counts as
+    real images shown (``images_seen``, and so epochs and kimg): true for phases whose real
+    images D (or, in a recipe without D, the model) trains on; false for phases that use their
+    batch only for its shape and labels, as most G phases do.
     """
 
     name: str
@@ -121,6 +125,7 @@ class Phase:
     repeat: int = 1
     after: Callable[[StepContext], None] | None = None
     batch: str | None = None
+    real: bool = True
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,11 @@ class Recipe(nn.Module):
             )
         self.ema = nn.ModuleDict()
         # what D sees goes through this (identity unless model.augment is set)
+        if getattr(self.hp, "augment", "none") != "none" and info.kind != "image":
+            raise ConfigError(
+                f"model.augment={self.hp.augment} augments images, but {info.name!r} holds "
+                f"{info.kind}s: drop model.augment (or train on image data)"
+            )
         self.augmenter = make_augmenter(self.hp)
         self.trained_steps = 0  # set by the loaders (checkpoint step), for reports and eval
         self.config: Any = None  # the run's resolved config, set by ganarium.runs.load_recipe

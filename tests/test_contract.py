@@ -386,12 +386,12 @@ LAYERS = [
     {"nets"},
     {"losses", "regularizers", "improved", "consistency", "latent_opt", "augment", "techniques"},
     {"recipe", "models"},
-    {"train"},
+    {"train", "distributed"},
     {"metrics"},
     {"checks"},
-    {"config", "runs"},
+    {"presets", "config", "runs"},
     {"export", "report"},
-    {"cli", "commands", "demo", "study", "app"},
+    {"cli", "__main__", "commands", "demo", "study", "app"},
 ]
 
 

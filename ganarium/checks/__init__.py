@@ -7,6 +7,7 @@ family of recipes adds its own kind in its own file.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -61,6 +62,47 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "passed": self.passed}
+
+
+def bar_margins(
+    judge: Judge, before: dict[str, float], after: dict[str, float], bars: dict[str, float]
+) -> dict[str, float | None]:
+    """How far each bar could be tightened with this result still passing (negative: how far
+    it would have to be loosened to pass), in the bar's own units, found from the judge itself
+    so it holds for every check kind. The other bars are set loose while one is probed; a bar
+    the judge does not react to has None."""
+    big = 1e6
+
+    def passes(values: dict[str, float]) -> bool:
+        try:
+            return not judge(before, after, values)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return False
+
+    out: dict[str, float | None] = {}
+    for key, bar in bars.items():
+        others = [k for k in bars if k != key]
+        loose = dict(bars)
+        for signs in itertools.product((-1.0, 1.0), repeat=len(others)):
+            trial = {**bars, **{k: bars[k] + s * big for k, s in zip(others, signs)}}
+            if passes({**trial, key: bar - big}) or passes({**trial, key: bar + big}):
+                loose = trial  # every other bar set loose: only this one can fail
+                break
+        up, down = passes({**loose, key: bar + big}), passes({**loose, key: bar - big})
+        if up == down:
+            out[key] = None  # the judge ignores this bar here (or it can never pass)
+            continue
+        stricter = 1.0 if down else -1.0  # the direction in which it stops passing
+        # bisect the distance from the bar to where passing turns to failing
+        lo, hi = -big, big  # signed moves (in the stricter direction): passes at lo, fails at hi
+        for _ in range(80):
+            mid = (lo + hi) / 2
+            if passes({**loose, key: bar + stricter * mid}):
+                lo = mid
+            else:
+                hi = mid
+        out[key] = round(lo, 6)
+    return out
 
 
 def learning_check(recipe: str) -> LearningCheck:
@@ -169,10 +211,12 @@ def check_trainer(
     steps: int | None = None,
     model: dict[str, Any] | None = None,
     check: LearningCheck | None = None,
+    train_options: dict[str, Any] | None = None,
 ) -> tuple[Trainer, LearningCheck, DataInfo]:
     """A Trainer for ``recipe`` set up as its LearningCheck says (data, model overrides, batch,
-    CPU, no run directory), not yet run; ``steps`` and ``model`` override the check's, and
-    ``check`` replaces the registered one (for experiments on other settings)."""
+    CPU, no run directory), not yet run; ``steps`` and ``model`` override the check's,
+    ``train_options`` override its train settings, and ``check`` replaces the registered one (for
+    experiments on other settings)."""
     check = check or learning_check(recipe)
     dataset = load_dataset(check.data, **check.data_options)
     info = dataset_info(dataset)
@@ -191,6 +235,7 @@ def check_trainer(
     )
     train.update(cls.train_defaults)
     train.update(check.train, steps=n_steps)
+    train.update(train_options or {})
     return Trainer(net, dataset, TrainConfig(**train)), check, info
 
 

@@ -106,6 +106,9 @@ class BiGAN(AdversarialRecipe):
         logs = {"d_encoder": s_enc.detach().mean(), "d_generator": s_gen.detach().mean()}
         return self.adv.d(s_enc, s_gen), logs
 
+    def g_shows_real(self) -> bool:
+        return True  # D scores (x, E(x)) pairs of real images in the G / E phase
+
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         enc, gen = self.pairs(batch)
         return self.adv.d(self.scores(gen)[0], self.scores(enc)[0]), {}  # labels inverted

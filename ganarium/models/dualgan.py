@@ -90,7 +90,7 @@ class DualGAN(TwoDomainRecipe):
             )
         return [
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=self.clip_critics),
-            Phase("G", self.g_loss, "G"),
+            Phase("G", self.g_loss, "G", real=False),  # its A, B are not shown to D
         ]
 
     @torch.no_grad()

@@ -133,7 +133,7 @@ class GMAN(AdversarialRecipe):
         # each discriminator its own phase, optimizer and freshly drawn batch (the authors' code
         # splits an N-times larger batch between them)
         ds = [Phase(f"D{i}", self._d_loss_of(i), f"D{i}") for i in range(len(self.Ds))]
-        return [*ds, Phase("G", self.g_loss, "G")]
+        return [*ds, Phase("G", self.g_loss, "G", real=False)]
 
     def capabilities(self) -> Capabilities:
         signals = ("lambda",) if self.hp.aggregation == "learned" else ()

@@ -74,7 +74,7 @@ class IcGAN(CGAN):
         return {**super().configure_optimizers(), "E": self.make_optimizer(enc, self.hp.lr_e)}
 
     def phases(self) -> list[Phase]:
-        return [*super().phases(), Phase("E", self.e_loss, "E")]
+        return [*super().phases(), Phase("E", self.e_loss, "E", real=False)]
 
     def capabilities(self) -> Capabilities:
         return dataclasses.replace(super().capabilities(), encode=True, edit=True)

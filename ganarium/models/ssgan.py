@@ -148,7 +148,13 @@ class SSGAN(AdversarialRecipe):
     def phases(self) -> list[Phase]:
         return [
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=self._after("D")),
-            Phase("G", self.g_loss, "G", after=self._after("G")),
+            Phase(
+                "G",
+                self.g_loss,
+                "G",
+                after=self._after("G"),
+                real=self.hp.feature_matching,  # feature matching shows D real images
+            ),
         ]
 
     def _after(self, name: str):

@@ -183,7 +183,7 @@ class TripleGAN(AdversarialRecipe):
         return [
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic),
             Phase("C", self.c_loss, "C", after=self._update_teacher),
-            Phase("G", self.g_loss, "G"),
+            Phase("G", self.g_loss, "G", real=False),
         ]
 
     def _update_teacher(self, ctx: StepContext) -> None:
