@@ -4,6 +4,11 @@ The config has four sections: ``data`` (dataset name and options), ``model`` (th
 hyper-parameters), ``train`` (TrainConfig) and ``run``. Every key must already exist (the
 defaults come from the recipe, the dataset factory's signature and TrainConfig), so a typo
 fails at once with a suggestion, and a value must fit the default's type.
+
+Layers, each over the one before: the defaults, a preset's ``model`` / ``train`` / ``data``
+sections (``ganarium.presets``), the config file, the command-line overrides. A run started
+from a preset records its name as the top-level ``preset`` key; configs without it (every run
+before presets) read back unchanged.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from omegaconf.errors import OmegaConfBaseException
 from ganarium.data import DATASETS
 from ganarium.errors import ConfigError, suggest
 from ganarium.models import RECIPES
+from ganarium.presets import Preset, load_preset
 from ganarium.train import TrainConfig
 
 SECTIONS = ("data", "model", "train")
+TOP_LEVEL = ("recipe", "preset")  # plain values beside the sections
 
 
 def data_defaults(name: str) -> dict[str, Any]:
@@ -60,6 +67,8 @@ def parse_overrides(items: list[str], cfg: DictConfig) -> list[str]:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not key=value (e.g. train.steps=1000)")
         key, value = item.split("=", 1)
+        if key == "preset":
+            raise ConfigError("a preset is chosen with --preset NAME, not as a key=value override")
         if "." not in key and key not in ("recipe",):
             owners = [s for s in SECTIONS if key in cfg[s]]
             if len(owners) > 1:
@@ -108,7 +117,7 @@ def _check_types(defaults: Any, given: Any, path: str) -> None:
 def merge(cfg: DictConfig, other: DictConfig) -> DictConfig:
     """Merge ``other`` into ``cfg`` rejecting unknown keys and values of the wrong type."""
     for section in other:
-        if section in ("recipe",):
+        if section in TOP_LEVEL:
             continue
         if section not in cfg:
             raise ConfigError(f"unknown config section {section!r}: use data, model, train or run")
@@ -119,21 +128,54 @@ def merge(cfg: DictConfig, other: DictConfig) -> DictConfig:
         raise ConfigError(f"bad config: {str(e).splitlines()[0]}") from None
 
 
+def apply_preset(cfg: DictConfig, preset: Preset) -> DictConfig:
+    """``cfg`` with the preset's ``model``, ``train`` and ``data`` sections merged over it and
+    ``preset: <name>`` recorded; a key or value the run does not take fails in one line that
+    names the preset's file."""
+    try:
+        cfg = merge(cfg, OmegaConf.create(_plain(preset.overrides())))
+    except ConfigError as e:
+        raise ConfigError(f"preset {preset.path}: {e}") from None
+    return OmegaConf.merge({"recipe": cfg.recipe, "preset": preset.name}, cfg)
+
+
+def _read_config_file(config_file: str) -> DictConfig:
+    path = Path(config_file)
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        return OmegaConf.load(path)
+    except Exception as e:  # noqa: BLE001 - any YAML error becomes one line
+        raise ConfigError(
+            f"config file {path} is not valid YAML: {str(e).splitlines()[0]}"
+        ) from None
+
+
 def build_config(
-    recipe: str, data: str, overrides: list[str] | None = None, config_file: str | None = None
+    recipe: str,
+    data: str,
+    overrides: list[str] | None = None,
+    config_file: str | None = None,
+    preset: str | None = None,
 ) -> DictConfig:
-    """The full resolved config for training ``recipe`` on ``data``."""
+    """The full resolved config for training ``recipe`` on ``data``: the defaults, then the
+    preset's sections (``preset``: a name from ``ganarium.presets.preset_names(recipe)``), then
+    the config file, then the overrides. A config file may name the preset itself (top-level
+    ``preset: NAME``, as a run's config.yaml does); a different ``preset`` argument is refused."""
     cfg = default_config(recipe, data)
-    if config_file:
-        path = Path(config_file)
-        if not path.exists():
-            raise ConfigError(f"config file {path} does not exist")
-        try:
-            file_cfg = OmegaConf.load(path)
-        except Exception as e:  # noqa: BLE001 - any YAML error becomes one line
-            raise ConfigError(
-                f"config file {path} is not valid YAML: {str(e).splitlines()[0]}"
-            ) from None
+    file_cfg = _read_config_file(config_file) if config_file else None
+    named = file_cfg.get("preset") if isinstance(file_cfg, DictConfig) else None
+    if named is not None and preset is not None and str(named) != preset:
+        raise ConfigError(
+            f"config file {config_file} names preset {named!r} but the preset asked for is "
+            f"{preset!r}: drop one of them"
+        )
+    chosen = preset if preset is not None else named
+    if chosen is not None:
+        cfg = apply_preset(cfg, load_preset(recipe, str(chosen)))
+    if file_cfg is not None:
+        if named is not None:
+            file_cfg = OmegaConf.masked_copy(file_cfg, [k for k in file_cfg if k != "preset"])
         cfg = merge(cfg, file_cfg)
     if overrides:
         try:

@@ -1,4 +1,11 @@
-"""Image folders: ``root/*.png`` (unlabelled) or ``root/<class>/*.png`` (labelled)."""
+"""Image folders: ``root/*.png`` (unlabelled) or ``root/<class>/*.png`` (labelled).
+
+``mirror`` flips each image left to right with probability 1/2, the mirror augmentation of
+the papers trained on faces and scenes (Karras et al. 2018, 2020: ``--mirror=1``). The coin is
+drawn from torch's global RNG, which ``BatchStream`` seeds per sample
+(``data.stream.sample_seed``), so the flips are the same with any number of workers and after
+any resume. Off by default: then nothing is drawn.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from torch.utils.data import Dataset
 from torchvision.transforms import functional as TF
 
 from ganarium.data import DATASETS, DataInfo
+from ganarium.data.transforms import coin, hflip
 from ganarium.errors import DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
@@ -54,7 +62,14 @@ def _eight_bit(img: Image.Image, path: Path) -> Image.Image:
 
 
 class ImageFolderDataset(Dataset):
-    def __init__(self, root: str, size: int = 64, channels: int = 3, labelled: bool | None = None):
+    def __init__(
+        self,
+        root: str,
+        size: int = 64,
+        channels: int = 3,
+        labelled: bool | None = None,
+        mirror: bool = False,
+    ):
         path = Path(root).expanduser()
         if not path.is_dir():
             raise DataError(f"data folder {path} does not exist: pass data.root=<folder of images>")
@@ -73,7 +88,7 @@ class ImageFolderDataset(Dataset):
         self.labels = (
             [index[f.relative_to(path).parts[0]] for f in self.files] if labelled else None
         )
-        self.size, self.channels = size, channels
+        self.size, self.channels, self.mirror = size, channels, mirror
         self.info = DataInfo(
             name=f"folder:{path.name}", shape=(channels, size, size), num_classes=len(self.classes)
         )
@@ -82,14 +97,23 @@ class ImageFolderDataset(Dataset):
         return len(self.files)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        item = {"image": read_image(self.files[i], self.size, self.channels)}
+        image = read_image(self.files[i], self.size, self.channels)
+        if self.mirror and coin():
+            image = hflip(image)
+        item = {"image": image}
         if self.labels is not None:
             item["label"] = torch.tensor(self.labels[i])
         return item
 
 
 @DATASETS.register("folder", description="a folder of images, optionally one sub-folder per class")
-def folder(root: str = "", size: int = 64, channels: int = 3, labelled: bool | None = None):
+def folder(
+    root: str = "",
+    size: int = 64,
+    channels: int = 3,
+    labelled: bool | None = None,
+    mirror: bool = False,
+):
     if not root:
         raise DataError("the folder dataset needs a root: add data.root=<folder of images>")
-    return ImageFolderDataset(root, size=size, channels=channels, labelled=labelled)
+    return ImageFolderDataset(root, size=size, channels=channels, labelled=labelled, mirror=mirror)

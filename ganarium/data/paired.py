@@ -12,6 +12,8 @@ a sample of the target domain (``ganarium eval`` translates the held-out split i
 - ``aligned``: ``root/{train,val,test}/*.png``, each file A | B side by side (Isola et al. 2017),
   resized to ``load_size``, cropped to ``crop_size`` (the same window for A and B) and flipped
   as in pix2pix (``data.transforms``); held-out splits are centre-cropped and never flipped.
+  ``load_width`` / ``crop_width`` make the sizes non-square (height x width; pix2pixHD's
+  Cityscapes at 1024 x 2048: files of 4096 x 1024 holding both sides).
 - ``edges2digits``: Canny edges (``skimage.feature.canny``) of the shipped digits -> the digit.
 - ``digits-sr``: the digit downsampled ``factor`` x (antialiased bicubic) -> the digit.
 - ``digits-inpaint``: the digit with a square hole (filled with ``HOLE_FILL``) -> the whole
@@ -25,6 +27,7 @@ The digit tasks keep the source digit's ``label`` and use the digits' train / te
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -38,7 +41,17 @@ from torch.utils.data import Dataset
 
 from ganarium.data import DATASETS, DataInfo, TensorDictDataset, resize_images, to_unit_range
 from ganarium.data.folder import IMAGE_SUFFIXES
-from ganarium.data.transforms import PairTransform, read_image_full
+from ganarium.data.transforms import (
+    PairTransform,
+    center_crop_origin,
+    check_sizes,
+    coin,
+    crop,
+    hflip,
+    random_crop_origin,
+    read_image_full,
+    resize,
+)
 from ganarium.errors import DataError
 
 HOLE_FILL = 0.0  # the value inside an inpainting hole (mid-gray: neither ink nor paper)
@@ -256,10 +269,40 @@ def _channels_of(mode: str) -> int:
     return 1 if mode in ("1", "L", "I", "I;16", "F") else 3
 
 
+@dataclass(frozen=True)
+class SizedPairTransform:
+    """``PairTransform`` for (height, width) sizes: resize both sides to ``load_size``, crop the
+    same ``crop_size`` window (random when ``train``, centred otherwise), flip both with
+    probability 1/2 when ``flip`` and ``train``."""
+
+    load_size: tuple[int, int]
+    crop_size: tuple[int, int]
+    flip: bool = True
+    train: bool = True
+
+    def __post_init__(self) -> None:
+        for load, cut in zip(self.load_size, self.crop_size):
+            check_sizes(load, cut)
+
+    def __call__(self, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+        if a.shape[-2:] != b.shape[-2:]:
+            raise DataError(
+                f"the two sides of a pair differ in size ({tuple(a.shape[-2:])} vs "
+                f"{tuple(b.shape[-2:])}): aligned pairs must have the same height and width"
+            )
+        a, b = resize(a, self.load_size), resize(b, self.load_size)
+        origin = random_crop_origin if self.train else center_crop_origin
+        top, left = origin(*self.load_size, self.crop_size)
+        a, b = crop(a, top, left, self.crop_size), crop(b, top, left, self.crop_size)
+        if self.flip and self.train and coin():
+            a, b = hflip(a), hflip(b)
+        return a.contiguous(), b.contiguous()
+
+
 class AlignedFolder(Dataset):
     """pix2pix's aligned layout: ``root/<split>/*`` images, each A | B side by side (width twice
-    the height). ``direction='BtoA'`` swaps the sides. Every file's header is checked up front,
-    so a bad file fails at construction, in one line."""
+    the height, or any width with ``load_width``). ``direction='BtoA'`` swaps the sides. Every
+    file's header is checked up front, so a bad file fails at construction, in one line."""
 
     def __init__(
         self,
@@ -270,7 +313,10 @@ class AlignedFolder(Dataset):
         flip: bool = True,
         channels: int | None = None,
         direction: str = "AtoB",
+        load_width: int = 0,
+        crop_width: int = 0,
     ) -> None:
+        square = not load_width and not crop_width
         if direction not in ("AtoB", "BtoA"):
             raise DataError(f"data.direction={direction!r}: use AtoB or BtoA")
         if split not in ("train", "val", "test"):
@@ -291,7 +337,7 @@ class AlignedFolder(Dataset):
             with Image.open(p) as img:
                 w, h = img.size
                 modes.add(_channels_of(img.mode))
-            if w != 2 * h:
+            if square and w != 2 * h:
                 raise DataError(
                     f"aligned image {p} is {w}x{h}: an A|B pair must be twice as wide as high "
                     "(A on the left, B on the right)"
@@ -307,8 +353,14 @@ class AlignedFolder(Dataset):
             raise DataError(f"data.channels={channels}: use 1 (gray) or 3 (RGB)")
         self.channels, self.swap = channels, direction == "BtoA"
         # held-out splits: the same resize and a centred crop, never flipped
-        self.transform = PairTransform(load_size, crop_size, flip, train=split == "train")
-        shape = (channels, crop_size, crop_size)
+        if square:
+            self.transform = PairTransform(load_size, crop_size, flip, train=split == "train")
+            shape = (channels, crop_size, crop_size)
+        else:
+            load_hw = (load_size, load_width or load_size)
+            crop_hw = (crop_size, crop_width or crop_size)
+            self.transform = SizedPairTransform(load_hw, crop_hw, flip, train=split == "train")
+            shape = (channels, *crop_hw)
         self.info = paired_info(f"aligned:{Path(root).name}", shape, shape, "identity")
 
     def __len__(self) -> int:
@@ -333,7 +385,11 @@ def aligned(
     flip: bool = True,
     channels: int | None = None,
     direction: Literal["AtoB", "BtoA"] = "AtoB",
+    load_width: int = 0,
+    crop_width: int = 0,
 ) -> AlignedFolder:
     if not root:
         raise DataError("the aligned dataset needs a root: add data.root=<folder with train/>")
-    return AlignedFolder(root, split, load_size, crop_size, flip, channels, direction)
+    return AlignedFolder(
+        root, split, load_size, crop_size, flip, channels, direction, load_width, crop_width
+    )

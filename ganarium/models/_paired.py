@@ -139,10 +139,8 @@ class PairedTranslator(Recipe):
             raise DataError(f"translate takes (N, C, H, W) images, got shape {tuple(x.shape)}")
         a = self.as_input(x.to(self.device).float())
         G = self.net_for_sampling("G")
-        was = G.training
-        G.eval()
         try:
-            out = run_padded(G, self.net_input(a), self.multiple, self.scale, self.min_side)
+            out = self.run_translator(G, self.net_input(a))
         except (torch.OutOfMemoryError, RuntimeError) as e:
             if "memory" not in str(e).lower():
                 raise
@@ -150,9 +148,17 @@ class PairedTranslator(Recipe):
                 f"{len(a)} image(s) of {a.shape[-2]}x{a.shape[-1]} do not fit in memory for "
                 f"recipe {self.name!r} on {self.device}: translate fewer or smaller images"
             ) from None
+        return self.net_output(a, out).clamp(-1, 1)
+
+    def run_translator(self, G: torch.nn.Module, x: Tensor) -> Tensor:
+        """G on inputs of any size (padded and cropped back), in eval mode (running statistics,
+        no dropout), its mode restored. pix2pix's ``test_mode=train`` overrides this."""
+        was = G.training
+        G.eval()
+        try:
+            return run_padded(G, x, self.multiple, self.scale, self.min_side)
         finally:
             G.train(was)
-        return self.net_output(a, out).clamp(-1, 1)
 
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:

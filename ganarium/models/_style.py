@@ -1,6 +1,11 @@
 """What StyleGAN and StyleGAN2 share: sampling through the mapping network, style-mixing
 regularization, R1 as a phase of its own (lazy when ``r1_every`` > 1), truncation in W, the
-style-mixing grid and interpolation in W. The subclasses choose the nets and add phases."""
+style-mixing grid and interpolation in W. The subclasses choose the nets and add phases.
+
+``adam_correction`` applies lazy regularization's correction of Adam (Karras et al. 2020, App. B):
+a player regularised every k steps takes lr * c and betas ** c with c = k / (k + 1), since its
+optimizer steps k + 1 times per k minibatches. A conditional subclass (``is_conditional()``)
+passes labels to the mapping network and to D; sampling cycles the classes by default."""
 
 from __future__ import annotations
 
@@ -36,6 +41,10 @@ class StyleRecipe(Recipe):
         r1_every=1,
         mixing_prob=0.9,
         group_size=4,
+        channel_base=0,
+        channel_max=512,
+        mapping_lr_mul=0.01,
+        adam_correction=False,
     )
     hparam_help: ClassVar[dict[str, str]] = dict(
         z_dim="size of the latent z",
@@ -48,6 +57,11 @@ class StyleRecipe(Recipe):
         r1_every="R1 every this many steps (lazy regularization; 1: every step)",
         mixing_prob="share of G steps that mix two latents' styles at a random layer",
         group_size="minibatch stddev group size",
+        channel_base="channels at resolution r: min(channel_base / r, channel_max); 0: the width "
+        "plan",
+        channel_max="the most channels of any layer (with channel_base)",
+        mapping_lr_mul="learning-rate multiplier of the mapping network",
+        adam_correction="lazy regularization's Adam correction: lr * c, betas ** c, c = k/(k+1)",
     )
 
     def make_nets(self, info: DataInfo) -> tuple[nn.Module, nn.Module]:
@@ -61,60 +75,101 @@ class StyleRecipe(Recipe):
             )
         self.G, self.D = self.make_nets(info)
 
+    def reg_intervals(self) -> dict[str, int]:
+        """Each player's lazy-regularization interval (the k of the Adam correction)."""
+        return {"G": 1, "D": self.hp.r1_every}
+
+    def adam_settings(self, player: str) -> tuple[float, tuple[float, ...]]:
+        """(lr, betas) of a player's Adam, corrected for lazy regularization when asked."""
+        lr, betas = self.hp.lr, tuple(self.hp.betas)
+        k = self.reg_intervals()[player]
+        if self.hp.adam_correction and k > 1:
+            c = k / (k + 1)
+            lr, betas = lr * c, tuple(b**c for b in betas)
+        return lr, betas
+
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        betas = tuple(self.hp.betas)
-        return {
-            "G": torch.optim.Adam(self.G.parameters(), lr=self.hp.lr, betas=betas),
-            "D": torch.optim.Adam(self.D.parameters(), lr=self.hp.lr, betas=betas),
-        }
+        opts = {}
+        for player, net in (("G", self.G), ("D", self.D)):
+            lr, betas = self.adam_settings(player)
+            opts[player] = torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
+        return opts
 
     def phases(self) -> list[Phase]:
         return [
             Phase("D", self.d_loss, "D"),
             Phase("R1", self.r1_loss, "D", every=self.hp.r1_every, batch="D"),
-            Phase("G", self.g_loss, "G"),
+            Phase("G", self.g_loss, "G", real=False),
         ]
 
+    def is_conditional(self) -> bool:
+        """Whether G and D read class labels (a subclass option)."""
+        return False
+
     def capabilities(self) -> Capabilities:
-        return Capabilities(latent_dim=self.hp.z_dim, truncation=True, mixing=True)
+        return Capabilities(
+            conditional=self.is_conditional(),
+            latent_dim=self.hp.z_dim,
+            truncation=True,
+            mixing=True,
+        )
+
+    def labels_of(self, batch: Batch) -> Tensor | None:
+        """The batch's labels when conditional (fakes take the reals' label distribution)."""
+        return batch["label"] if self.is_conditional() else None
 
     # -- training ----------------------------------------------------------------------------
-    def training_ws(self, n: int, device: torch.device) -> Tensor:
+    def map_z(self, G: nn.Module, z: Tensor, labels: Tensor | None, track: bool = False) -> Tensor:
+        if labels is None:
+            return G.mapping(z, track=track)
+        return G.mapping(z, labels, track=track)
+
+    def training_ws(self, n: int, device: torch.device, labels: Tensor | None = None) -> Tensor:
         """(n, num_ws, w_dim) ws of the live G, tracking w_avg; with probability mixing_prob
         the layers from a random crossover on take a second latent's w (Sec. 3.1)."""
         G = self.G
-        ws = G.mapping(G.sample_z(n, device), track=True)[:, None].repeat(1, G.num_ws, 1)
+        ws = self.map_z(G, G.sample_z(n, device), labels, track=True)
+        ws = ws[:, None].repeat(1, G.num_ws, 1)
         if self.hp.mixing_prob > 0 and float(torch.rand(())) < self.hp.mixing_prob:
             cut = int(torch.randint(1, G.num_ws, ()))
-            ws[:, cut:] = G.mapping(G.sample_z(n, device))[:, None]
+            ws[:, cut:] = self.map_z(G, G.sample_z(n, device), labels)[:, None]
         return ws
 
-    def critic(self, x: Tensor) -> Tensor:
-        return self.D(self.augmenter(x))
+    def critic(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        if labels is None:
+            return self.D(self.augmenter(x))
+        return self.D(self.augmenter(x), labels)
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        real = batch["image"]
+        real, labels = batch["image"], self.labels_of(batch)
         with torch.no_grad():
-            fake = self.G.synthesis(self.training_ws(len(real), real.device), "random")
-        d_real, d_fake = self.critic(real), self.critic(fake)
+            fake = self.G.synthesis(self.training_ws(len(real), real.device, labels), "random")
+        d_real, d_fake = self.critic(real, labels), self.critic(fake, labels)
         self.augmenter.observe(d_real.detach())
         loss = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
         return loss, {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
 
     def r1_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        r1 = r1_penalty(self.critic, batch["image"])
+        labels = self.labels_of(batch)
+        critic = self.critic if labels is None else (lambda x: self.critic(x, labels))
+        r1 = r1_penalty(critic, batch["image"])
         return r1 * (self.hp.r1_gamma / 2) * self.hp.r1_every, {"r1": r1.detach()}
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        n = len(batch["image"])
-        fake = self.G.synthesis(self.training_ws(n, batch["image"].device), "random")
-        return F.softplus(-self.critic(fake)).mean(), {}
+        n, labels = len(batch["image"]), self.labels_of(batch)
+        fake = self.G.synthesis(self.training_ws(n, batch["image"].device, labels), "random")
+        return F.softplus(-self.critic(fake, labels)).mean(), {}
 
     # -- sampling ----------------------------------------------------------------------------
-    def sampling_ws(self, z: Tensor, truncation: float | None = None) -> Tensor:
-        """(n, num_ws, w_dim) ws of the sampling G for latents z, truncated towards w_avg."""
+    def sampling_ws(
+        self, z: Tensor, truncation: float | None = None, labels: Tensor | None = None
+    ) -> Tensor:
+        """(n, num_ws, w_dim) ws of the sampling G for latents z, truncated towards w_avg;
+        conditional recipes cycle the classes when no ``labels`` are given."""
         G = self.net_for_sampling("G")
-        w = G.mapping(z.to(self.device))
+        if self.is_conditional():
+            labels = self.default_labels(len(z)) if labels is None else labels.to(self.device)
+        w = self.map_z(G, z.to(self.device), labels)
         if truncation is not None:
             w = G.mapping.truncate(w, float(truncation))
         return w[:, None].expand(-1, G.num_ws, -1)
@@ -134,10 +189,10 @@ class StyleRecipe(Recipe):
         """n samples; ``truncation`` psi pulls each w towards the mean w (psi 1: none)."""
         if z is None:
             z = self.G.sample_z(n, self.device)
-        return self.synthesize(self.sampling_ws(z, truncation))
+        return self.synthesize(self.sampling_ws(z, truncation, labels))
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.synthesize(self.sampling_ws(z))
+        return self.synthesize(self.sampling_ws(z, labels=labels))
 
     def coarse_layers(self) -> int:
         """ws read by the 4x4 and 8x8 layers (fewer when that would leave no fine layers)."""

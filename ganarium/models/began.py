@@ -4,7 +4,10 @@ an auto-encoder critic with L1 reconstruction loss L(v) = |v - D(v)| (Eq. 1), tr
     k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)          (Eq. 4)
 a proportional controller holding the equilibrium E L(G(z)) = gamma E L(x) (diversity ratio
 gamma), and the convergence measure M_global = L(x) + |gamma L(x) - L(G(z_G))| (Sec. 3.4.1),
-logged every step. G and D are ELU decoder/auto-encoder nets without batch norm (Sec. 3.5)."""
+logged every step. G and D are ELU decoder/auto-encoder nets without batch norm (Sec. 3.5):
+compact ones by default (``net='autoencoder'``, one convolution per scale), the paper's with
+``net='began'`` (two convolutions per scale, Fig. 1); ``z_dist='uniform'`` draws z from U(-1, 1)
+as the paper does (the ``celeba-128`` preset sets both)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import torch
 from torch import Tensor
 
 from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
 from ganarium.models import (
     Batch,
     Capabilities,
@@ -27,6 +31,8 @@ from ganarium.models import (
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets.autoencoder import AutoencoderCritic, AutoencoderGenerator
+from ganarium.nets.began import BEGANCritic, BEGANGenerator
+from ganarium.nets.dcgan import UniformLatent
 
 BEGAN_CHECK: dict[str, Any] = {
     **DIGITS_CHECK,
@@ -63,8 +69,12 @@ class BEGAN(AdversarialRecipe):
         "lr_g": 1e-4,
         "lr_d": 1e-4,
         "betas": (0.5, 0.999),
+        "z_dist": "normal",
     }
     hparam_help = {
+        "net": "autoencoder (compact: one convolution per scale) or began (the paper's nets: two "
+        "convolutions per scale, channels growing by width at each down-sampling)",
+        "z_dist": "distribution of G's latent z: normal (N(0, I)) or uniform (U(-1, 1), the paper's)",
         "code_dim": "size of the auto-encoder critic's bottleneck",
         "gamma": "diversity ratio: the equilibrium E L(G(z)) = gamma E L(x)",
         "lambda_k": "learning rate of the k_t controller",
@@ -72,6 +82,30 @@ class BEGAN(AdversarialRecipe):
 
     def build(self, info: DataInfo) -> None:
         ninfo = self.net_info(info)
+        if self.hp.z_dist not in ("normal", "uniform"):
+            raise ConfigError(f"model.z_dist={self.hp.z_dist!r}: use normal or uniform")
+        if self.hp.net == "began":
+            self.build_paper_nets(ninfo)
+        elif self.hp.net == "autoencoder":
+            self.build_compact_nets(ninfo)
+        else:
+            raise ConfigError(f"began's model.net={self.hp.net!r}: use autoencoder or began")
+        if self.hp.z_dist == "uniform":
+            self.G = UniformLatent(self.G)
+        # k_t is training state: a buffer, so checkpoints and resumes carry it
+        self.register_buffer("k", torch.zeros(()))
+        self._state: dict[str, Tensor] = {}
+
+    def build_paper_nets(self, ninfo: DataInfo) -> None:
+        """Fig. 1's nets: G with the decoder's architecture, D an encoder-decoder."""
+        self.G = BEGANGenerator(
+            ninfo, z_dim=self.hp.z_dim, width=self.hp.g_width, norm=self.hp.g_norm
+        )
+        self.D = BEGANCritic(
+            ninfo, width=self.hp.d_width, norm=self.hp.d_norm, code_dim=self.hp.code_dim
+        )
+
+    def build_compact_nets(self, ninfo: DataInfo) -> None:
         self.G = AutoencoderGenerator(
             ninfo,
             z_dim=self.hp.z_dim,
@@ -86,15 +120,12 @@ class BEGAN(AdversarialRecipe):
             energy="l1",
             act="elu",
         )
-        # k_t is training state: a buffer, so checkpoints and resumes carry it
-        self.register_buffer("k", torch.zeros(()))
-        self._state: dict[str, Tensor] = {}
 
     def capabilities(self) -> Capabilities:
         return dataclasses.replace(super().capabilities(), signals=("M_global", "k_t"))
 
     def phases(self) -> list[Phase]:
-        return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G")]
+        return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", real=False)]
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, _ = self.d_fakes(batch)

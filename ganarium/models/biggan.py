@@ -3,7 +3,9 @@ Image Synthesis"): SAGAN's hinge loss, spectral norm and attention, plus a share
 and hierarchical z feeding conditional BN (gains centred at 1), a projection discriminator, the
 orthogonal regularisation of Eq. 3 on G (beta = 1e-4), two D steps per G step, Adam(lr_G 5e-5,
 lr_D 2e-4, betas (0, 0.999)), an EMA of G (the Trainer's) and the truncation trick at sampling
-(Sec. 3.1: latents with |z| above a threshold are resampled)."""
+(Sec. 3.1: latents with |z| above a threshold are resampled). ``arch=official`` builds the
+authors' nets (BigGAN-PyTorch's channel tables, pooled attention, SN on the CBN linears, their
+initialisations); ``standing_stats`` re-estimates G's batch-norm statistics before sampling."""
 
 from __future__ import annotations
 
@@ -14,12 +16,21 @@ import torch
 from torch import Tensor
 
 from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
 from ganarium.losses import LOSSES
 from ganarium.models import Batch, Capabilities, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
 from ganarium.nets.biggan import BigGANDiscriminator, BigGANGenerator
+from ganarium.nets.biggan_official import (
+    OfficialBigGANDiscriminator,
+    OfficialBigGANGenerator,
+    init_weights,
+)
+from ganarium.nn.norms import standing_statistics
 from ganarium.regularizers import orthogonal_penalty
+
+ARCHS = ("compact", "official")
 
 
 def truncate_latent(z: Tensor, threshold: float) -> Tensor:
@@ -93,15 +104,43 @@ class BigGAN(AdversarialRecipe):
         "betas": (0.0, 0.999),
         "n_critic": 2,
         "ortho_weight": 1e-4,
+        "arch": "compact",
+        "hier": True,
+        "g_shared": True,
+        "init": None,
+        "adam_eps": 1e-8,
+        "standing_stats": 0,
+        "standing_batch": 64,
     }
     hparam_help = {
-        "attn_res": "resolution of the self-attention block (None: the nets' default)",
+        "attn_res": "resolution of the self-attention block (None: the nets' default; with "
+        "arch=official a list of resolutions, 0 for none, None for 64)",
         "deep": "BigGAN-deep blocks (bottlenecked, twice as many)",
         "ortho_weight": "beta of the orthogonal regularisation of G's weights (0: off)",
         "shared_dim": "size of the class embedding shared by G's conditional batch norms",
+        "arch": "compact (small nets: width * 2**k, for CPU checks) or official (the authors' "
+        "channel tables per resolution, pooled attention, SN on the CBN linears)",
+        "hier": "arch=official: split z into chunks, one per G block (BigGAN's hierarchical z)",
+        "g_shared": "arch=official: one shared class embedding for G's conditional BNs (false: "
+        "per-class gain and bias tables, as in the authors' CIFAR and SAGAN nets)",
+        "init": "weight init of G and D: ortho, N02, xavier or default (None: ortho with "
+        "arch=official, PyTorch's default with arch=compact)",
+        "adam_eps": "Adam's epsilon",
+        "standing_stats": "forward passes over which G's batch-norm statistics are re-estimated "
+        "before sampling (BigGAN's standing statistics; 0: off)",
+        "standing_batch": "batch size of those passes",
     }
 
     def build(self, info: DataInfo) -> None:
+        if self.hp.arch not in ARCHS:
+            raise ConfigError(f"unknown arch {self.hp.arch!r}: use one of {', '.join(ARCHS)}")
+        if self.hp.standing_stats < 0 or self.hp.standing_batch < 1 or self.hp.adam_eps <= 0:
+            raise ConfigError("standing_stats must be >= 0, standing_batch >= 1, adam_eps > 0")
+        if self.hp.arch == "official":
+            self.build_official(info)
+            return
+        if not (self.hp.hier and self.hp.g_shared):
+            raise ConfigError("hier=false and g_shared=false need arch=official")
         ninfo = self.net_info(info)
         common = dict(deep=self.hp.deep, attn_res=self.hp.attn_res)
         self.G = BigGANGenerator(
@@ -114,7 +153,48 @@ class BigGAN(AdversarialRecipe):
         self.D = BigGANDiscriminator(
             ninfo, width=self.hp.d_width, norm=self.hp.d_norm, cond=self.hp.d_cond, **common
         )
+        if self.hp.init is not None:
+            init_weights(self.G, self.hp.init)
+            init_weights(self.D, self.hp.init)
         self.adv = LOSSES.get(self.hp.loss)
+
+    def build_official(self, info: DataInfo) -> None:
+        """The authors' nets (``ganarium.nets.biggan_official``) at ``g_width`` / ``d_width``."""
+        ninfo = self.net_info(info)
+        init = self.hp.init or "ortho"
+        common = dict(deep=self.hp.deep, attn=self.hp.attn_res, init=init)
+        self.G = OfficialBigGANGenerator(
+            ninfo,
+            z_dim=self.hp.z_dim,
+            width=self.hp.g_width,
+            shared_dim=self.hp.shared_dim,
+            shared=self.hp.g_shared,
+            hier=self.hp.hier,
+            **common,
+        )
+        self.D = OfficialBigGANDiscriminator(
+            ninfo, width=self.hp.d_width, norm=self.hp.d_norm, cond=self.hp.d_cond, **common
+        )
+        self.adv = LOSSES.get(self.hp.loss)
+
+    def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
+        if self.hp.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=tuple(self.hp.betas), eps=self.hp.adam_eps)
+        return super().make_optimizer(params, lr)
+
+    @torch.no_grad()
+    def accumulate_standing_stats(self, passes: int | None = None) -> None:
+        """Re-estimate the sampling G's batch-norm statistics as the average over ``passes``
+        forward passes of ``standing_batch`` fresh z (and random labels), as BigGAN's
+        ``accumulate_standing_stats`` does; weights and spectral-norm vectors stay put."""
+        G = self.net_for_sampling("G")
+        k = self.info.num_classes if self.hp.conditional else 0
+
+        def inputs(n: int) -> tuple[Tensor, Tensor | None]:
+            y = torch.randint(0, k, (n,), device=self.device) if k else None
+            return G.sample_z(n, self.device), y
+
+        standing_statistics(G, inputs, passes or self.hp.standing_stats, self.hp.standing_batch)
 
     def capabilities(self) -> Capabilities:
         return dataclasses.replace(super().capabilities(), truncation=True)
@@ -138,7 +218,10 @@ class BigGAN(AdversarialRecipe):
         z: Tensor | None = None,
         truncation: float | None = None,
     ) -> Tensor:
-        """n samples; ``truncation`` resamples latent entries with |z| above it."""
+        """n samples; ``truncation`` resamples latent entries with |z| above it. With
+        ``standing_stats`` > 0, G's batch-norm statistics are re-estimated first."""
+        if self.hp.standing_stats > 0:
+            self.accumulate_standing_stats()
         if z is None:
             z = self.net_for_sampling("G").sample_z(n, self.device)
         if truncation is not None:

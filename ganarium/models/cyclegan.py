@@ -9,7 +9,8 @@ lambda = 10 and the identity loss E ||G(b) - b||_1 + E ||F(a) - a||_1 at 0.5 lam
 used when both sides have the same channels). D is updated from a history of the last 50
 generated images (the pool, checkpointed with the run); Adam(2e-4, beta1 0.5), learning rates
 constant for the first half of training and then linearly decayed to 0. Nets: the 6/9-block
-ResNet translator and 70x70 PatchGAN critics, both with instance norm.
+ResNet translator and 70x70 PatchGAN critics, both with instance norm (``norm_affine=False``:
+as the authors' code, without a learned scale and shift, convolutions biased instead).
 
 ``csgan`` (Kancharagunta & Dubey 2019) is this recipe plus one term (``models/csgan.py``).
 """
@@ -25,6 +26,7 @@ from ganarium.data import DataInfo
 from ganarium.losses import least_squares_d
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._twodomain import TwoDomainRecipe
+from ganarium.nets.patchgan import PatchGANDiscriminator
 from ganarium.nets.translator import ResnetTranslator
 from ganarium.nn.image_pool import ImagePool
 
@@ -58,6 +60,7 @@ class CycleGAN(TwoDomainRecipe):
         "lambda_cycle": 10.0,
         "lambda_identity": 0.5,
         "pool_size": 50,
+        "norm_affine": True,
     }
     hparam_help: ClassVar[dict[str, str]] = {
         "g_blocks": "residual blocks of the ResNet translator (paper: 6 at 128 px, 9 at 256 px)",
@@ -65,6 +68,8 @@ class CycleGAN(TwoDomainRecipe):
         "lambda_cycle": "weight of the cycle-consistency L1 loss (paper: 10)",
         "lambda_identity": "weight of the identity loss relative to lambda_cycle (paper: 0.5)",
         "pool_size": "generated images in each history pool D learns from (paper: 50; 0: off)",
+        "norm_affine": "learned scale and shift in the norms of G and D (False: the authors' "
+        "code, plain instance norm with biased convolutions)",
     }
 
     def build(self, info: DataInfo) -> None:
@@ -72,8 +77,25 @@ class CycleGAN(TwoDomainRecipe):
         self.pool_a, self.pool_b = ImagePool(self.hp.pool_size), ImagePool(self.hp.pool_size)
 
     def make_translator(self, c_in: int, c_out: int) -> nn.Module:
+        hp = self.hp
         return ResnetTranslator(
-            c_in, c_out, self.hp.g_width, self.hp.g_blocks, self.hp.g_downsamplings, self.hp.g_norm
+            c_in,
+            c_out,
+            hp.g_width,
+            hp.g_blocks,
+            hp.g_downsamplings,
+            hp.g_norm,
+            affine=bool(hp.norm_affine),
+        )
+
+    def make_critic(self, channels: int) -> nn.Module:
+        hp = self.hp
+        return PatchGANDiscriminator(
+            channels,
+            width=hp.d_width,
+            layers=hp.d_layers,
+            norm=hp.d_norm,
+            affine=bool(hp.norm_affine),
         )
 
     def pools(self) -> dict[str, Any]:

@@ -1,10 +1,16 @@
 """DCGAN (Radford et al. 2016, "Unsupervised Representation Learning with Deep Convolutional
-GANs"): strided convs, batch norm in both nets, Adam(2e-4, beta1=0.5), z of 100."""
+GANs"): strided convs, batch norm in both nets, Adam(2e-4, beta1=0.5), z of 100.
+``net='dcgan-paper'`` builds the official 5x5, bias-free nets (the ``lsun-64`` preset)."""
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
+from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
+from ganarium.nets.dcgan import UniformLatent
 
 DIGITS_CHECK = dict(
     kind="digits-fid",
@@ -25,5 +31,21 @@ DIGITS_CHECK = dict(
     data=("unconditional",),
     check=LearningCheck(**DIGITS_CHECK),
 )
-class DCGAN(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "net": "dcgan"}
+class LatentChoice(AdversarialRecipe):
+    """An adversarial recipe whose z is N(0, I) or, with ``z_dist='uniform'``, U(-1, 1)."""
+
+    defaults: ClassVar[dict[str, Any]] = {**AdversarialRecipe.defaults, "z_dist": "normal"}
+    hparam_help: ClassVar[dict[str, str]] = {
+        "z_dist": "distribution of G's latent z: normal (N(0, I)) or uniform (U(-1, 1))"
+    }
+
+    def build(self, info: DataInfo) -> None:
+        super().build(info)
+        if self.hp.z_dist == "uniform":
+            self.G = UniformLatent(self.G)
+        elif self.hp.z_dist != "normal":
+            raise ConfigError(f"model.z_dist={self.hp.z_dist!r}: use normal or uniform")
+
+
+class DCGAN(LatentChoice):
+    defaults = {**LatentChoice.defaults, "net": "dcgan"}

@@ -50,13 +50,16 @@ class CodedGenerator(nn.Module):
         n_continuous: int,
         categorical_as_label: bool = False,
         code_scale: float = 1.0,
+        uniform_noise: bool = False,
     ) -> None:
         super().__init__()
-        self.base, self.code_scale = base, code_scale
+        self.base, self.code_scale, self.uniform_noise = base, code_scale, uniform_noise
         self.z_dim, self.n_categories, self.n_continuous = noise_dim, n_categories, n_continuous
         self.categorical_as_label = categorical_as_label
 
     def sample_z(self, n: int, device: torch.device | str) -> Tensor:
+        if self.uniform_noise:  # U(-1, 1), as the official code draws it
+            return torch.rand(n, self.z_dim, device=device) * 2 - 1
         return torch.randn(n, self.z_dim, device=device)
 
     def sample_codes(self, n: int, device: torch.device | str) -> tuple[Tensor, Tensor]:
@@ -110,6 +113,7 @@ class InfoGAN(AdversarialRecipe):
         "code_input": "concat",
         "lr_g": 1e-3,  # the paper's MNIST learning rates: 1e-3 for G, 2e-4 for D
         "lr_d": 2e-4,
+        "z_dist": "normal",
     }
     hparam_help = {
         "code_input": "how the categorical code enters G: concat, cbn or hadamard",
@@ -119,12 +123,16 @@ class InfoGAN(AdversarialRecipe):
         "n_categories": "values of the categorical code",
         "n_continuous": "number of continuous codes, each U(-1, 1)",
         "q_width": "width of Q's hidden layer",
+        "z_dist": "distribution of the noise z: normal (N(0, I)) or uniform (U(-1, 1), as the "
+        "official code draws it)",
     }
 
     def build(self, info: DataInfo) -> None:
         hp = self.hp
         if hp.n_categories < 2 or hp.n_continuous < 0:
             raise ConfigError("infogan needs n_categories >= 2 and n_continuous >= 0")
+        if hp.z_dist not in ("normal", "uniform"):
+            raise ConfigError(f"model.z_dist={hp.z_dist!r}: use normal or uniform")
         unlabelled = dataclasses.replace(info, num_classes=0)
         as_label = hp.code_input != "concat"
         code_dim = hp.n_continuous if as_label else hp.n_categories + hp.n_continuous
@@ -140,7 +148,13 @@ class InfoGAN(AdversarialRecipe):
             d_kw["width"] = hp.d_width
         base = family.generator(g_info, **g_kw)
         self.G = CodedGenerator(
-            base, hp.z_dim, hp.n_categories, hp.n_continuous, as_label, hp.code_scale
+            base,
+            hp.z_dim,
+            hp.n_categories,
+            hp.n_continuous,
+            as_label,
+            hp.code_scale,
+            uniform_noise=hp.z_dist == "uniform",
         )
         self.D = family.discriminator(unlabelled, **d_kw)
         # Q: FC-BN-lReLU-FC on D's features (Appendix C), outputs category logits, means, log-stds
@@ -159,7 +173,10 @@ class InfoGAN(AdversarialRecipe):
         }
 
     def phases(self) -> list[Phase]:
-        return [Phase("D", self.d_loss, "D", repeat=self.hp.n_critic), Phase("G", self.g_loss, "G")]
+        return [
+            Phase("D", self.d_loss, "D", repeat=self.hp.n_critic),
+            Phase("G", self.g_loss, "G", real=False),
+        ]
 
     def capabilities(self) -> Capabilities:
         codes = ("cat", *(f"c{i + 1}" for i in range(self.hp.n_continuous)))

@@ -1,11 +1,11 @@
 """LSGAN (Mao et al. 2017, "Least Squares Generative Adversarial Networks"): least-squares loss
-with a=0, b=c=1 (Eq. 9) on DCGAN nets, Adam(2e-4, beta1=0.5)."""
+with a=0, b=c=1 (Eq. 9) on DCGAN nets, Adam(2e-4, beta1=0.5). ``net='lsgan-lsun'`` builds the
+paper's 112x112 LSUN nets (the ``lsun`` preset)."""
 
 from __future__ import annotations
 
 from ganarium.models import LearningCheck, register
-from ganarium.models.adversarial import AdversarialRecipe
-from ganarium.models.dcgan import DIGITS_CHECK
+from ganarium.models.dcgan import DIGITS_CHECK, LatentChoice
 
 
 @register(
@@ -17,5 +17,5 @@ from ganarium.models.dcgan import DIGITS_CHECK
     loss="least-squares",
     check=LearningCheck(**DIGITS_CHECK),
 )
-class LSGAN(AdversarialRecipe):
+class LSGAN(LatentChoice):
     pass

@@ -8,6 +8,10 @@ with lambda = 100, G trained on the non-saturating -log D(x, G(x)), D's loss hal
 Adam(2e-4, beta1 = 0.5), weights N(0, 0.02), dropout as G's only noise. ``lambda_adv=0`` is the
 paper's "L1 alone" ablation (Table 1), which the learning check trains too, to measure the
 paper's claim that L1 + cGAN is closer to the target domain than L1 alone.
+
+``test_mode=train`` translates as the paper does at test time (Sec. 3.3): G in train mode, so
+dropout stays on and batch norm uses the test batch's statistics, without moving G's running
+statistics or weights; ``eval`` (the default) uses running statistics and no dropout.
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
 from ganarium.losses import LOSSES
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._paired import PairedTranslator
 from ganarium.nets.patchgan import PatchGANDiscriminator
-from ganarium.nets.translator import init_normal
+from ganarium.nets.translator import init_normal, translate_in_train
 from ganarium.nets.unet import UNetGenerator, depth_for
 
 PAIRED_REASON = (
@@ -61,6 +66,8 @@ class Pix2Pix(PairedTranslator):
         lambda_l1=100.0,
         lambda_adv=1.0,
         loss="non-saturating",
+        encoder_bias=True,
+        test_mode="eval",
     )
     hparam_help: ClassVar[dict[str, str]] = dict(
         depth="U-Net downsamplings (0: down to 1x1 for the data's size, 8 for 256 px)",
@@ -68,6 +75,10 @@ class Pix2Pix(PairedTranslator):
         lambda_l1="weight of the L1 loss to the target (the paper's lambda = 100)",
         lambda_adv="weight of the cGAN loss (0: the paper's L1-only ablation, D untrained)",
         loss="adversarial loss of the PatchGAN (non-saturating is the paper's)",
+        encoder_bias="a bias on G's outermost and innermost encoder convs (False: as the authors' "
+        "unet_256)",
+        test_mode="how translate runs G: eval (running statistics, no dropout) or train (the "
+        "paper: dropout on, batch statistics; running statistics untouched)",
     )
 
     def g_channels(self) -> tuple[int, int]:
@@ -76,14 +87,29 @@ class Pix2Pix(PairedTranslator):
 
     def build_nets(self, info: DataInfo) -> None:
         c_in, c_out = self.g_channels()
+        if self.hp.test_mode not in ("eval", "train"):
+            raise ConfigError(f"pix2pix test_mode={self.hp.test_mode!r}: use eval or train")
         depth = self.hp.depth or depth_for(min(self.shape_a[1:]))
         self.G = init_normal(
-            UNetGenerator(c_in, c_out, self.hp.width, depth, self.hp.norm, self.hp.dropout)
+            UNetGenerator(
+                c_in,
+                c_out,
+                self.hp.width,
+                depth,
+                self.hp.norm,
+                self.hp.dropout,
+                encoder_bias=bool(self.hp.encoder_bias),
+            )
         )
         self.D = init_normal(
             PatchGANDiscriminator(c_out, c_in, self.hp.d_width, self.hp.d_layers, self.hp.norm)
         )
         self.adv = LOSSES.get(self.hp.loss)
+
+    def run_translator(self, G: nn.Module, x: Tensor) -> Tensor:
+        if self.hp.test_mode == "train":
+            return translate_in_train(G, x, self.multiple, self.scale, self.min_side)
+        return super().run_translator(G, x)
 
     def trains_d(self) -> bool:
         return self.hp.lambda_adv != 0  # L1 alone: D plays no part

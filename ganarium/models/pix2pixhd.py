@@ -10,6 +10,8 @@ for the first ``coarse_fraction`` of the steps G1 alone learns at half resolutio
 same discriminators; then the local enhancer joins and the whole G trains at full size.
 Left out, for lack of their inputs here: the instance-boundary maps and the feature encoder
 for label maps, and the optional VGG perceptual loss (no VGG weights can be downloaded).
+``norm_affine=False, d_padding=2`` builds the nets as the authors' code (plain instance norm,
+biased convolutions, PatchGAN convs padded by 2); both take non-square images (2048x1024).
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class Pix2PixHD(PairedTranslator):
         "lambda_fm": 10.0,
         "coarse_fraction": 0.5,
         "loss": "least-squares",
+        "norm_affine": True,
+        "d_padding": 1,
     }
     hparam_help: ClassVar[dict[str, str]] = dict(
         scales="discriminators, each on the input downsampled once more (the paper's 3)",
@@ -76,6 +80,9 @@ class Pix2PixHD(PairedTranslator):
         lambda_fm="weight of the discriminator feature-matching loss (10)",
         coarse_fraction="fraction of the steps in which G1 alone learns at half size",
         loss="adversarial loss (least-squares, as the authors' code)",
+        norm_affine="learned scale and shift in the norms of G and D (False: the authors' code, "
+        "plain instance norm with biased convolutions)",
+        d_padding="padding of the PatchGANs' 4x4 convs (the authors' code: 2)",
     )
 
     def build_nets(self, info: DataInfo) -> None:
@@ -90,10 +97,20 @@ class Pix2PixHD(PairedTranslator):
                 hp.global_blocks,
                 hp.local_blocks,
                 hp.norm,
+                affine=bool(hp.norm_affine),
             )
         )
         self.D = init_normal(
-            MultiscaleDiscriminator(c_b, c_a, hp.scales, hp.d_width, hp.d_layers, hp.norm)
+            MultiscaleDiscriminator(
+                c_b,
+                c_a,
+                hp.scales,
+                hp.d_width,
+                hp.d_layers,
+                hp.norm,
+                affine=bool(hp.norm_affine),
+                padding=int(hp.d_padding),
+            )
         )
         self.adv = LOSSES.get(hp.loss)
 

@@ -10,6 +10,11 @@ Where training is comes from ``ctx.step`` alone (``GrowthSchedule``), so a resum
 at the right level; the level and alpha of the last step are kept in buffers for sampling, and
 ``learning_state()`` reports them (``resolution``, ``alpha``), charted first and shown on the
 progress bar. Samples of a lower level are upsampled (nearest) to the data's resolution.
+
+The paper's schedule options: ``reset_optimizers`` clears Adam's moments whenever a fade-in
+starts or ends (the authors' reset at a new level of detail) and ``level_lr`` sets the learning
+rate per resolution ("512=0.0015,1024=0.002"; others keep ``lr``). The paper's per-resolution
+batch size needs a Trainer that changes its batch size during a run, which it does not.
 """
 
 from __future__ import annotations
@@ -51,6 +56,22 @@ PROGAN_CHECK = dict(
 )
 
 
+def parse_level_lr(text: str) -> dict[int, float]:
+    """'512=0.0015,1024=0.002' -> {512: 0.0015, 1024: 0.002}; one-line errors otherwise."""
+    out: dict[int, float] = {}
+    for item in filter(None, (part.strip() for part in str(text).split(","))):
+        try:
+            res, lr = item.split("=")
+            out[int(res)] = float(lr)
+        except ValueError:
+            raise ConfigError(
+                f"progan: level_lr={text!r}: write resolution=lr pairs, e.g. '512=0.0015,1024=0.002'"
+            ) from None
+        if out[int(res)] <= 0:
+            raise ConfigError(f"progan: level_lr={text!r}: learning rates must be > 0")
+    return out
+
+
 @register(
     "progan",
     paper="Progressive Growing of GANs for Improved Quality, Stability, and Variation",
@@ -72,6 +93,11 @@ class ProGAN(Recipe):
         drift=1e-3,
         n_critic=1,
         group_size=4,
+        channel_base=0,
+        channel_max=512,
+        fused_from=0,
+        reset_optimizers=False,
+        level_lr="",
     )
     hparam_help = dict(
         z_dim="size of the latent z",
@@ -84,26 +110,42 @@ class ProGAN(Recipe):
         drift="epsilon of the drift term eps * E[D(x)^2]",
         n_critic="D steps per G step",
         group_size="minibatch stddev group size",
+        channel_base="channels at resolution r: min(channel_base / r, channel_max); 0: the width "
+        "plan (the authors' fmap_base 8192 is 16384 here)",
+        channel_max="the most channels of any layer (with channel_base)",
+        fused_from="fuse resampling and conv from this resolution on (the authors': 8; 0: never)",
+        reset_optimizers="clear Adam's moments when a fade-in starts or ends (the authors' reset)",
+        level_lr="learning rate per resolution, e.g. '512=0.0015,1024=0.002'; others use lr "
+        "(set each step, so it replaces train.lr_schedule)",
     )
 
     def build(self, info: DataInfo) -> None:
         if min(self.hp.fade_steps, self.hp.stable_steps) < 0:
             raise ConfigError("progan: fade_steps and stable_steps must be >= 0 (0: automatic)")
-        self.G = ProGANGenerator(info, self.hp.z_dim, self.hp.width)
-        self.D = ProGANDiscriminator(info, self.hp.width, self.hp.group_size)
+        hp = self.hp
+        plan = (hp.channel_base, hp.channel_max, hp.fused_from)
+        self.G = ProGANGenerator(info, hp.z_dim, hp.width, *plan)
+        self.D = ProGANDiscriminator(info, hp.width, hp.group_size, *plan)
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.followed_step = -1  # the last step whose level settings were applied
+        self.level_lrs = parse_level_lr(hp.level_lr)
         # the (level, alpha) of the last training step, for sampling; recomputed every step
         self.register_buffer("level", torch.zeros((), dtype=torch.long))
         self.register_buffer("alpha", torch.ones(()))
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         betas = tuple(self.hp.betas)
-        return {
+        self.optimizers = {
             "G": torch.optim.Adam(self.G.parameters(), lr=self.hp.lr, betas=betas),
             "D": torch.optim.Adam(self.D.parameters(), lr=self.hp.lr, betas=betas),
         }
+        return dict(self.optimizers)
 
     def phases(self) -> list[Phase]:
-        return [Phase("D", self.d_loss, "D", repeat=self.hp.n_critic), Phase("G", self.g_loss, "G")]
+        return [
+            Phase("D", self.d_loss, "D", repeat=self.hp.n_critic),
+            Phase("G", self.g_loss, "G", real=False),
+        ]
 
     def capabilities(self) -> Capabilities:
         return Capabilities(latent_dim=self.hp.z_dim, signals=("resolution", "alpha"))
@@ -120,10 +162,27 @@ class ProGAN(Recipe):
         return GrowthSchedule(levels, fade, stable)
 
     def stage(self, ctx: StepContext) -> tuple[int, float]:
-        level, alpha = self.schedule(ctx.total_steps).at(ctx.step)
+        schedule = self.schedule(ctx.total_steps)
+        level, alpha = schedule.at(ctx.step)
         self.level.fill_(level)
         self.alpha.fill_(alpha)
+        if (self.hp.reset_optimizers or self.hp.level_lr) and ctx.step != self.followed_step:
+            self.followed_step = ctx.step
+            self.follow_level(schedule, ctx.step, level)
         return level, alpha
+
+    def follow_level(self, schedule: GrowthSchedule, step: int, level: int) -> None:
+        """The level's learning rate, and fresh Adam moments on the first step of a fade-in or
+        of a level's stable stretch (a pure function of the step, so resumes agree)."""
+        lr = self.level_lrs.get(4 * 2**level, self.hp.lr)
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = lr
+        if self.hp.reset_optimizers and step > 0:
+            (l0, a0), (l1, a1) = schedule.at(step - 1), schedule.at(step)
+            if (l0, a0 < 1.0) != (l1, a1 < 1.0):
+                for opt in self.optimizers.values():
+                    opt.state.clear()
 
     def learning_state(self) -> dict[str, float]:
         return {

@@ -2,14 +2,22 @@
 blocks (Eq. 1-3) in G and D, spectral norm in both, the hinge loss (Eq. 4), and the two
 time-scale update rule: Adam(lr_D = 4e-4, lr_G = 1e-4, betas (0, 0.9)), one D step per G step.
 ``conditional=True`` adds conditional BN in G and a projection discriminator, as in the paper's
-ImageNet model; ``sagan-conditional`` is that model, registered with its own learning check."""
+ImageNet model; ``sagan-conditional`` is that model, registered with its own learning check.
+``arch=resnet`` builds the paper's ResNet nets instead of the DCGAN-shaped ones (see
+``ganarium.nets.sagan_resnet``)."""
 
 from __future__ import annotations
 
+from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
+from ganarium.losses import LOSSES
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
 from ganarium.models.dcgan import DIGITS_CHECK
+from ganarium.nets.sagan_resnet import sagan_resnet_discriminator, sagan_resnet_generator
+
+ARCHS = ("dcgan", "resnet")
 
 
 @register(
@@ -37,7 +45,36 @@ class SAGAN(AdversarialRecipe):
         "lr_g": 1e-4,
         "lr_d": 4e-4,
         "betas": (0.0, 0.9),
+        "arch": "dcgan",
+        "attn_res": None,
+        "init": None,
     }
+    hparam_help = {
+        "arch": "dcgan (strided convolutions, the authors' first release; cheap on a CPU) or "
+        "resnet (the paper's ImageNet ResNet nets, at 32-512 pixels)",
+        "attn_res": "arch=resnet: resolution(s) of the self-attention blocks (None: 64; 0: none)",
+        "init": "arch=resnet: weight init, ortho, N02, xavier or default (None: xavier)",
+    }
+
+    def build(self, info: DataInfo) -> None:
+        if self.hp.arch not in ARCHS:
+            raise ConfigError(f"unknown arch {self.hp.arch!r}: use one of {', '.join(ARCHS)}")
+        if self.hp.arch == "dcgan":
+            if self.hp.attn_res is not None or self.hp.init is not None:
+                raise ConfigError("attn_res and init apply to arch=resnet")
+            super().build(info)
+            return
+        if self.hp.g_cond != "cbn":
+            raise ConfigError("arch=resnet conditions G through conditional BN: g_cond=cbn")
+        ninfo = self.net_info(info)
+        common = dict(attn=self.hp.attn_res, init=self.hp.init or "xavier")
+        self.G = sagan_resnet_generator(
+            ninfo, z_dim=self.hp.z_dim, width=self.hp.g_width or 64, **common
+        )
+        self.D = sagan_resnet_discriminator(
+            ninfo, width=self.hp.d_width or 64, norm=self.hp.d_norm, cond=self.hp.d_cond, **common
+        )
+        self.adv = LOSSES.get(self.hp.loss)
 
 
 @register(

@@ -1,7 +1,9 @@
 """SNGAN (Miyato et al. 2018, "Spectral Normalization for Generative Adversarial Networks"):
 hinge loss, spectral norm on every discriminator layer. ``sngan`` uses DCGAN-sized nets with
 Adam(2e-4, 0.5, 0.999) and n_dis = 1 (the paper's setting C); ``sngan-resnet`` the ResNet nets
-with Adam(2e-4, 0, 0.9) and n_dis = 5 (its ResNet setting)."""
+with Adam(2e-4, 0, 0.9) and n_dis = 5 (its ResNet setting). The paper's nets are options:
+``net='sngan-cnn'`` (the standard CNN of Table 3) and ``net='sngan-resnet'`` (the ResNets per
+resolution); the presets ``cifar`` and ``stl-48`` of both recipes set them."""
 
 from __future__ import annotations
 

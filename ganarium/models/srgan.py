@@ -63,6 +63,7 @@ class SRGAN(PairedTranslator):
         "lambda_adv": 1e-3,
         "content_scale": 1.0,
         "loss": "non-saturating",
+        "d_head": "pooled",
     }
     hparam_help: ClassVar[dict[str, str]] = dict(
         blocks="residual blocks of the SRResNet generator (16 in the paper)",
@@ -72,6 +73,8 @@ class SRGAN(PairedTranslator):
         lambda_adv="weight of the adversarial loss (10^-3)",
         content_scale="factor on the feature content loss (the paper rescales VGG's by 1/12.75)",
         loss="adversarial loss (non-saturating -log D(G(x)) is the paper's)",
+        d_head="D's dense layers: pooled (1x1 convs after average pooling, any size) or flatten "
+        "(the paper's Fig. 4: dense 1024 on the flattened features of the training crop)",
     )
     same_channels = True
 
@@ -83,7 +86,10 @@ class SRGAN(PairedTranslator):
                 f"B {self.shape_b}: use digits-sr (factor 4) or paired data of that kind"
             )
         self.G = SRResNet(c, c, factor, self.hp.width, self.hp.blocks)
-        self.D = SRDiscriminator(c, self.hp.d_width, self.hp.d_pairs)
+        if self.hp.d_head not in ("pooled", "flatten"):
+            raise ConfigError(f"srgan d_head={self.hp.d_head!r}: use pooled or flatten")
+        size = tuple(self.shape_b[1:]) if self.hp.d_head == "flatten" else None
+        self.D = SRDiscriminator(c, self.hp.d_width, self.hp.d_pairs, size)
         self.adv = LOSSES.get(self.hp.loss)
         content = self.hp.content
         if content == "auto":

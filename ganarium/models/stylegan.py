@@ -8,17 +8,25 @@ the non-saturating logistic loss with R1 (gamma 10, Sec. 5 and App. C) and Adam(
 Trained at the data's resolution from the start, without the paper's progressive growing
 (which StyleGAN2 showed unnecessary; ``progan`` grows). Sampling uses the EMA of G and fixed
 noise, so the same w gives the same image.
+
+The paper's layout (the ``ffhq-1024`` preset): ``channel_base`` 16384 (the authors' fmap_base
+8192), ``fused_from`` 128 (their fused resampling convolutions from 128x128 on), ``blur_size``
+3 (the binomial filter [1, 2, 1]) and ``d_blur`` (D filters before each downsampling conv).
 """
 
 from __future__ import annotations
 
-from torch import nn
+import math
+
+from torch import Tensor, nn
 
 from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
 from ganarium.models import LearningCheck, register
 from ganarium.models._style import StyleRecipe
 from ganarium.nets.progan import ProGANDiscriminator
 from ganarium.nets.stylegan import StyleGenerator
+from ganarium.nn.filters import BINOMIAL
 
 # G's EMA with the papers' half-life of 10k images (G_smoothing_kimg=10) at batch 64
 EMA_10K_AT_64 = 0.5 ** (64 / 10_000)
@@ -49,14 +57,47 @@ STYLE_CHECK = dict(
     check=LearningCheck(**STYLE_CHECK),
 )
 class StyleGAN(StyleRecipe):
-    defaults = {**StyleRecipe.defaults, "lr": 1e-3}
+    defaults = {
+        **StyleRecipe.defaults,
+        "lr": 1e-3,
+        "fused_from": 0,
+        "blur_size": len(BINOMIAL),
+        "d_blur": False,
+    }
+    hparam_help = {
+        "fused_from": "fuse x2 resampling and conv from this resolution on (the authors': 128)",
+        "blur_size": "taps of the binomial resampling filter: 4 is [1, 3, 3, 1], 3 the authors' "
+        "[1, 2, 1]",
+        "d_blur": "D low-passes with that filter before each downsampling conv (the authors' D)",
+    }
 
     def make_nets(self, info: DataInfo) -> tuple[nn.Module, nn.Module]:
         hp = self.hp
-        G = StyleGenerator(info, hp.z_dim, hp.w_dim, hp.mapping_layers, hp.width)
+        plan = dict(channel_base=hp.channel_base, channel_max=hp.channel_max)
+        if hp.blur_size < 2:
+            raise ConfigError(f"stylegan: blur_size={hp.blur_size} must be >= 2")
+        taps = tuple(float(math.comb(hp.blur_size - 1, k)) for k in range(hp.blur_size))
+        G = StyleGenerator(
+            info,
+            hp.z_dim,
+            hp.w_dim,
+            hp.mapping_layers,
+            hp.width,
+            **plan,
+            mapping_lr_mul=hp.mapping_lr_mul,
+            fused_from=hp.fused_from,
+            blur_taps=taps,
+        )
         # the ProGAN discriminator at the full resolution (the paper's D)
-        D = ProGANDiscriminator(info, hp.width, hp.group_size)
+        D = ProGANDiscriminator(
+            info,
+            hp.width,
+            hp.group_size,
+            **plan,
+            fused_from=hp.fused_from,
+            blur_taps=taps if hp.d_blur else (),
+        )
         return G, D
 
-    def critic(self, x):
+    def critic(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.D(self.augmenter(x), self.D.levels - 1)

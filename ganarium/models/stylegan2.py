@@ -8,6 +8,13 @@ steps, weighted by 16; Sec. 3.1) and path-length regularization every 4 steps (E
 
 y scaled by 1/sqrt(H W), ``a`` the running mean of the lengths (decay 0.01), weight 2, on half
 the batch. Adam(2e-3, 0, 0.99); sampling uses the EMA of G and fixed noise.
+
+``layout='official'`` builds the nets at the authors' layout (``nets.stylegan2_official``: the
+official parameter shapes, the residual D block that filters and strides before its activation,
+``d_architecture`` 'orig' for their CIFAR net, ``mbstd_channels``); with it ``conditional``
+embeds the label into the mapping network and projects D's output on a mapping of the label
+(the authors' class-conditional CIFAR-10 net). The default compact layout is the original
+ganarium net, which the learning check measures.
 """
 
 from __future__ import annotations
@@ -19,10 +26,14 @@ from torch import nn
 
 from ganarium.amp import input_grad
 from ganarium.data import DataInfo
+from ganarium.errors import ConfigError
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._style import StyleRecipe
 from ganarium.models.stylegan import STYLE_CHECK
 from ganarium.nets.stylegan import ResidualDiscriminator, Style2Generator
+from ganarium.nets.stylegan2_official import OfficialStyle2Discriminator, OfficialStyle2Generator
+
+LAYOUTS = ("compact", "official")
 
 
 @register(
@@ -50,20 +61,74 @@ class StyleGAN2(StyleRecipe):
         "pl_every": 4,
         "pl_decay": 0.01,
         "pl_batch_shrink": 2,
+        "layout": "compact",
+        "d_architecture": "resnet",
+        "mbstd_channels": 1,
+        "d_mapping_layers": 8,
+        "conditional": False,
     }
     hparam_help = {
         "pl_weight": "weight of the path-length penalty (0: off)",
         "pl_every": "path-length regularization every this many steps (weighted by it)",
         "pl_decay": "decay of the running mean path length a",
         "pl_batch_shrink": "the path-length batch is the batch divided by this",
+        "layout": "compact (ganarium's nets) or official (the authors' layer layout and D block)",
+        "d_architecture": "official layout: D blocks 'resnet' (config F) or 'orig' (their CIFAR)",
+        "mbstd_channels": "official layout: minibatch stddev channels (0: none)",
+        "d_mapping_layers": "official layout, conditional: dense layers of D's label mapping",
+        "conditional": "official layout: class-conditional G (label embedding) and D (projection)",
     }
+
+    def is_conditional(self) -> bool:
+        return bool(self.hp.conditional)
 
     def make_nets(self, info: DataInfo) -> tuple[nn.Module, nn.Module]:
         hp = self.hp
-        G = Style2Generator(info, hp.z_dim, hp.w_dim, hp.mapping_layers, hp.width)
-        D = ResidualDiscriminator(info, hp.width, hp.group_size)
+        if hp.layout not in LAYOUTS:
+            raise ConfigError(f"stylegan2: layout={hp.layout!r}: use one of {LAYOUTS}")
+        if hp.conditional and not info.labelled:
+            raise ConfigError(f"stylegan2: conditional=true needs labelled data, not {info.name}")
+        plan = dict(channel_base=hp.channel_base, channel_max=hp.channel_max, width=hp.width)
+        if hp.layout == "official":
+            classes = info.num_classes if hp.conditional else 0
+            G: nn.Module = OfficialStyle2Generator(
+                info,
+                hp.z_dim,
+                hp.w_dim,
+                hp.mapping_layers,
+                **plan,
+                mapping_lr_mul=hp.mapping_lr_mul,
+                num_classes=classes,
+            )
+            D: nn.Module = OfficialStyle2Discriminator(
+                info,
+                **plan,
+                architecture=hp.d_architecture,
+                mbstd_group=hp.group_size,
+                mbstd_channels=hp.mbstd_channels,
+                num_classes=classes,
+                mapping_layers=hp.d_mapping_layers,
+            )
+        elif hp.conditional or hp.d_architecture != "resnet" or hp.mbstd_channels != 1:
+            raise ConfigError(
+                "stylegan2: conditional, d_architecture and mbstd_channels need layout=official"
+            )
+        else:
+            G = Style2Generator(
+                info,
+                hp.z_dim,
+                hp.w_dim,
+                hp.mapping_layers,
+                **plan,
+                mapping_lr_mul=hp.mapping_lr_mul,
+            )
+            D = ResidualDiscriminator(info, group_size=hp.group_size, **plan)
         self.register_buffer("pl_mean", torch.zeros(()))
         return G, D
+
+    def reg_intervals(self) -> dict[str, int]:
+        # as the authors, G's interval counts even with pl_weight 0 (their CIFAR setting)
+        return {"G": self.hp.pl_every, "D": self.hp.r1_every}
 
     def phases(self) -> list[Phase]:
         phases = super().phases()
@@ -76,7 +141,8 @@ class StyleGAN2(StyleRecipe):
 
     def pl_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         n = max(1, len(batch["image"]) // self.hp.pl_batch_shrink)
-        ws = self.training_ws(n, batch["image"].device)
+        labels = self.labels_of(batch)
+        ws = self.training_ws(n, batch["image"].device, None if labels is None else labels[:n])
         images = self.G.synthesis(ws, "random")
         y = torch.randn_like(images) / math.sqrt(images.shape[2] * images.shape[3])
         grad = input_grad((images * y).sum(), ws)  # J_w^T y, (n, num_ws, w_dim)

@@ -1,6 +1,8 @@
 """WGAN-GP (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs"): the Wasserstein
 critic with a gradient penalty lambda * (||grad C(x_hat)|| - 1)^2 (Eq. 3, lambda = 10),
-layer norm instead of batch norm in the critic, Adam(1e-4, 0, 0.9), n_critic = 5 (Alg. 1)."""
+layer norm instead of batch norm in the critic, Adam(1e-4, 0, 0.9), n_critic = 5 (Alg. 1).
+``net='wgan-gp-resnet'`` builds the CIFAR ResNet of the official code (the ``cifar-resnet``
+preset)."""
 
 from __future__ import annotations
 

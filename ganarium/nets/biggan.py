@@ -6,6 +6,8 @@ linear ("hierarchical latent", skip-z); every block's batch norms are conditiona
 [shared(y), z_chunk] with gains centred at 1; optional self-attention; spectral norm throughout.
 BigGAN-deep instead feeds the whole [z, shared(y)] to every block and uses bottleneck residual
 blocks, two per resolution. Discriminator: residual downsampling blocks with a projection head.
+The authors' nets at their channel tables are in ``ganarium.nets.biggan_official``
+(the recipe's ``arch=official``).
 """
 
 from __future__ import annotations

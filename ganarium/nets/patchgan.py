@@ -9,7 +9,9 @@ Layout (pix2pix's ``NLayerDiscriminator``): C64 - C128 - C256 - C512 - 1, where 
 the last two stride 1, and channels double per layer up to 8 x ``width``.
 
 ``cond_channels`` > 0 makes it conditional: ``forward(x, cond)`` concatenates the input image
-(pix2pix feeds (A, B) so D judges the pair).
+(pix2pix feeds (A, B) so D judges the pair). ``affine=False`` gives the norms no learned scale
+and shift and the convolutions before them a bias (the authors' code with instance norm);
+``padding=2`` is pix2pixHD's (its 4x4 convs pad by ceil(3 / 2)).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import torch
 from torch import Tensor, nn
 
 from ganarium.errors import ConfigError
-from ganarium.nn.norms import check_norm, feature_norm, sn
+from ganarium.nets.translator import norm_layer
+from ganarium.nn.norms import check_norm, sn
 
 
 def patchgan_receptive_field(layers: int) -> int:
@@ -47,7 +50,8 @@ class PatchGANDiscriminator(nn.Module):
 
     width: channels of the first layer (the paper's ndf=64); layers: stride-2 layers, which set
     the receptive field (``patchgan_receptive_field``); norm: instance (CycleGAN), batch
-    (pix2pix), spectral or none.
+    (pix2pix), spectral or none; affine: learned scale and shift in the norms (else biased
+    convolutions); padding: of the 4x4 convolutions.
     """
 
     def __init__(
@@ -58,6 +62,8 @@ class PatchGANDiscriminator(nn.Module):
         layers: int = 3,
         norm: str = "instance",
         slope: float = 0.2,
+        affine: bool = True,
+        padding: int = 1,
     ) -> None:
         super().__init__()
         if layers < 0:
@@ -65,6 +71,7 @@ class PatchGANDiscriminator(nn.Module):
         check_norm(norm)
         self.channels, self.cond_channels, self.layers = channels, cond_channels, layers
         spectral = norm == "spectral"
+        bias = norm in ("none", "spectral") or not affine
         c_in = channels + cond_channels
         blocks: list[nn.Module] = []
         if layers == 0:  # PixelGAN: 1x1 convs
@@ -73,8 +80,8 @@ class PatchGANDiscriminator(nn.Module):
             )
             blocks.append(
                 nn.Sequential(
-                    sn(nn.Conv2d(width, width * 2, 1, bias=norm in ("none", "spectral")), spectral),
-                    feature_norm(norm, width * 2),
+                    sn(nn.Conv2d(width, width * 2, 1, bias=bias), spectral),
+                    norm_layer(norm, width * 2, affine),
                     nn.LeakyReLU(slope, True),
                 )
             )
@@ -82,7 +89,9 @@ class PatchGANDiscriminator(nn.Module):
             self.head = sn(nn.Conv2d(width * 2, 1, 1), spectral)
             return
         blocks.append(
-            nn.Sequential(sn(nn.Conv2d(c_in, width, 4, 2, 1), spectral), nn.LeakyReLU(slope, True))
+            nn.Sequential(
+                sn(nn.Conv2d(c_in, width, 4, 2, padding), spectral), nn.LeakyReLU(slope, True)
+            )
         )
         c = width
         # layers-1 more stride-2 convs, then one stride-1 conv; channels double, capped at 8x
@@ -91,17 +100,14 @@ class PatchGANDiscriminator(nn.Module):
             stride = 2 if i < layers else 1
             blocks.append(
                 nn.Sequential(
-                    sn(
-                        nn.Conv2d(c, c_next, 4, stride, 1, bias=norm in ("none", "spectral")),
-                        spectral,
-                    ),
-                    feature_norm(norm, c_next),
+                    sn(nn.Conv2d(c, c_next, 4, stride, padding, bias=bias), spectral),
+                    norm_layer(norm, c_next, affine),
                     nn.LeakyReLU(slope, True),
                 )
             )
             c = c_next
         self.blocks = nn.ModuleList(blocks)
-        self.head = sn(nn.Conv2d(c, 1, 4, 1, 1), spectral)
+        self.head = sn(nn.Conv2d(c, 1, 4, 1, padding), spectral)
 
     @property
     def receptive_field(self) -> int:

@@ -12,6 +12,10 @@ multi-scale discriminators. Both are fully convolutional.
   downsampled 1x, 2x, 4x, ... (3x3 average pooling, stride 2), each exposing its intermediate
   features for the feature-matching loss; a scale whose input would be smaller than one patch
   is skipped, so small images still work.
+
+``affine=False`` with ``padding=2`` (D) are the authors' code: instance norms without a learned
+scale and shift, every convolution biased, the PatchGANs' 4x4 convs padded by 2. Both nets take
+non-square inputs (Cityscapes' 2048x1024: sides multiples of ``multiple``).
 """
 
 from __future__ import annotations
@@ -20,8 +24,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ganarium.nets.patchgan import PatchGANDiscriminator, patchgan_min_size
-from ganarium.nets.translator import ResnetBlock, ResnetTranslator
-from ganarium.nn.norms import feature_norm
+from ganarium.nets.translator import ResnetBlock, ResnetTranslator, conv_bias, norm_layer
 
 
 def downsample2(x: Tensor) -> Tensor:
@@ -35,7 +38,7 @@ class LocalEnhancer(nn.Module):
 
     width: the local enhancer's channels (the global generator has twice as many, as in the
     paper's ngf_global = 2 ngf); global_blocks / local_blocks: residual blocks of G1 / G2
-    (9 and 3 in the paper).
+    (9 and 3 in the paper); affine: learned scale and shift in the norms (else biased convs).
     """
 
     def __init__(
@@ -47,26 +50,33 @@ class LocalEnhancer(nn.Module):
         global_blocks: int = 9,
         local_blocks: int = 3,
         norm: str = "instance",
+        affine: bool = True,
     ) -> None:
         super().__init__()
         self.global_net = ResnetTranslator(
-            in_channels, out_channels, 2 * width, global_blocks, global_downsamplings, norm
+            in_channels,
+            out_channels,
+            2 * width,
+            global_blocks,
+            global_downsamplings,
+            norm,
+            affine=affine,
         )
         self.multiple = 2 ** (global_downsamplings + 1)
-        bias = norm == "none"
+        bias = conv_bias(norm, affine)
         self.front = nn.Sequential(
             nn.ReflectionPad2d(3),
             nn.Conv2d(in_channels, width, 7, bias=bias),
-            feature_norm(norm, width),
+            norm_layer(norm, width, affine),
             nn.ReLU(True),
             nn.Conv2d(width, 2 * width, 3, 2, 1, bias=bias),
-            feature_norm(norm, 2 * width),
+            norm_layer(norm, 2 * width, affine),
             nn.ReLU(True),
         )
         self.back = nn.Sequential(
-            *[ResnetBlock(2 * width, norm) for _ in range(local_blocks)],
+            *[ResnetBlock(2 * width, norm, affine=affine) for _ in range(local_blocks)],
             nn.ConvTranspose2d(2 * width, width, 3, 2, 1, output_padding=1, bias=bias),
-            feature_norm(norm, width),
+            norm_layer(norm, width, affine),
             nn.ReLU(True),
             nn.ReflectionPad2d(3),
             nn.Conv2d(width, out_channels, 7),
@@ -99,12 +109,16 @@ class MultiscaleDiscriminator(nn.Module):
         width: int = 64,
         layers: int = 3,
         norm: str = "instance",
+        affine: bool = True,
+        padding: int = 1,
     ) -> None:
         super().__init__()
         self.min_side = patchgan_min_size(layers)
         self.nets = nn.ModuleList(
             [
-                PatchGANDiscriminator(channels, cond_channels, width, layers, norm)
+                PatchGANDiscriminator(
+                    channels, cond_channels, width, layers, norm, affine=affine, padding=padding
+                )
                 for _ in range(scales)
             ]
         )

@@ -4,6 +4,7 @@ in G and a projection head in D when class-conditional.
 
 The layers between are DCGAN-shaped strided (transposed) convolutions, as in the authors' first
 release, rather than the residual blocks of the ImageNet model: cheaper on a CPU, same idea.
+The ImageNet ResNet nets are in ``ganarium.nets.sagan_resnet`` (the recipe's ``arch=resnet``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ Generative Adversarial Network", Fig. 4), fully convolutional.
   the paper).
 - ``SRDiscriminator``: c3 + LeakyReLU(0.2), then pairs of c3 blocks (stride 1 then 2, BN,
   LeakyReLU) doubling channels, then the paper's two dense layers (1024, 1) as 1x1 convs after
-  global average pooling, so it takes any size.
+  global average pooling, so it takes any size; with ``input_size`` (H, W) the dense layers read
+  the flattened (512, H / 16, W / 16) features as in the paper (96x96 crops: 18,432 inputs).
 """
 
 from __future__ import annotations
@@ -70,9 +71,17 @@ class SRResNet(nn.Module):
 
 class SRDiscriminator(nn.Module):
     """(B, channels, H, W) -> logits (B,): ``pairs`` (stride-1, stride-2) c3 block pairs from
-    ``width`` doubling (4 pairs, 64 -> 512, in the paper), then dense 1024 -> 1 as 1x1 convs."""
+    ``width`` doubling (4 pairs, 64 -> 512, in the paper), then dense 1024 -> 1: as 1x1 convs
+    after average pooling (any input size), or on the flattened features of an ``input_size``
+    (H, W) input (the paper's; only that size)."""
 
-    def __init__(self, channels: int, width: int = 64, pairs: int = 4) -> None:
+    def __init__(
+        self,
+        channels: int,
+        width: int = 64,
+        pairs: int = 4,
+        input_size: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, 1, 1), nn.LeakyReLU(0.2, True)]
         c = width
@@ -86,13 +95,34 @@ class SRDiscriminator(nn.Module):
                 ]
                 c = c_out
         dense = 16 * width
-        layers += [
-            nn.AdaptiveAvgPool2d(1),
-            nn.Conv2d(c, dense, 1),
-            nn.LeakyReLU(0.2, True),
-            nn.Conv2d(dense, 1, 1),
-        ]
+        self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
+        if self.input_size is None:
+            layers += [
+                nn.AdaptiveAvgPool2d(1),
+                nn.Conv2d(c, dense, 1),
+                nn.LeakyReLU(0.2, True),
+                nn.Conv2d(dense, 1, 1),
+            ]
+        else:
+            h, w = self.input_size
+            if h % 2**pairs or w % 2**pairs:
+                raise ConfigError(
+                    f"SRGAN's dense D needs sides divisible by {2**pairs}, got {h}x{w}: crop to "
+                    "a multiple (the paper: 96) or use the pooled head"
+                )
+            flat = c * (h // 2**pairs) * (w // 2**pairs)
+            layers += [
+                nn.Flatten(),
+                nn.Linear(flat, dense),
+                nn.LeakyReLU(0.2, True),
+                nn.Linear(dense, 1),
+            ]
         self.body = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.input_size is not None and tuple(x.shape[-2:]) != self.input_size:
+            raise ConfigError(
+                f"this SRGAN D reads {self.input_size[0]}x{self.input_size[1]} images (its dense "
+                f"layer is sized for them), got {x.shape[-2]}x{x.shape[-1]}"
+            )
         return self.body(x).flatten()

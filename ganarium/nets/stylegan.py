@@ -12,6 +12,11 @@ first two of 4x4, then two of each doubling), so styles can be mixed by layer.
 - ``ResidualDiscriminator`` (StyleGAN2 Fig. 7c): fromRGB, residual down blocks, minibatch
   stddev, conv3x3 and two dense layers at 4x4.
 
+Channels follow ``width`` (halving after 8x8) or, with ``channel_base``, min(channel_base / r,
+channel_max) at resolution r; ``nets.stylegan2_official`` has StyleGAN2 at the authors' layout.
+StyleGAN's options for the paper's layout: ``fused_from`` (the x2 upsampling and conv3x3 as one
+transposed conv from that resolution on) and ``blur_taps`` (the authors' [1, 2, 1]).
+
 Noise: random in training; ``noise_mode='const'`` (the sampling default) uses fixed per-layer
 buffers, so the same w gives the same image, as in the authors' generation code.
 """
@@ -23,9 +28,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganarium.data import DataInfo
-from ganarium.nets.progan import level_channels, levels_for
-from ganarium.nn.filters import Blur, Upsample
+from ganarium.nets.progan import channel_plan, levels_for
+from ganarium.nn.filters import BINOMIAL, Blur, Upsample
 from ganarium.nn.minibatch import MinibatchStddev
+from ganarium.nn.progressive import FusedUpConv
 from ganarium.nn.style import (
     LRELU_GAIN,
     AdaIN,
@@ -44,13 +50,21 @@ class _Synthesis(nn.Module):
     """What both generators share: the mapping net, sizes, fixed noise and the z -> ws path."""
 
     def __init__(
-        self, info: DataInfo, z_dim: int, w_dim: int, mapping_layers: int, width: int
+        self,
+        info: DataInfo,
+        z_dim: int,
+        w_dim: int,
+        mapping_layers: int,
+        width: int,
+        channel_base: int = 0,
+        channel_max: int = 512,
+        mapping_lr_mul: float = 0.01,
     ) -> None:
         super().__init__()
         self.levels = levels_for(info, "stylegan")
         self.z_dim, self.w_dim, self.num_ws = z_dim, w_dim, 2 * self.levels
-        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
-        self.channels = [level_channels(width, lv) for lv in range(self.levels)]
+        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, mapping_lr_mul)
+        self.channels = channel_plan(self.levels, width, channel_base, channel_max)
 
     def fixed_noise(self, sizes: list[int]) -> None:
         """One fixed noise image per noisy layer (``sizes``: each layer's resolution)."""
@@ -86,8 +100,15 @@ class StyleGenerator(_Synthesis):
         w_dim: int = 512,
         mapping_layers: int = 8,
         width: int = 512,
+        channel_base: int = 0,
+        channel_max: int = 512,
+        mapping_lr_mul: float = 0.01,
+        fused_from: int = 0,
+        blur_taps: tuple[float, ...] = BINOMIAL,
     ) -> None:
-        super().__init__(info, z_dim, w_dim, mapping_layers, width)
+        super().__init__(
+            info, z_dim, w_dim, mapping_layers, width, channel_base, channel_max, mapping_lr_mul
+        )
         self.const = ConstantInput(self.channels[0])
         self.convs, self.noises, self.styles = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         for i in range(self.num_ws):  # layer i works at level i // 2
@@ -95,11 +116,15 @@ class StyleGenerator(_Synthesis):
             c_in, c_out = self.channels[lv - 1 if i % 2 == 0 and i else lv], self.channels[lv]
             if i == 0:
                 conv: nn.Module = nn.Identity()  # the constant is the first layer's input
+            elif i % 2 == 0 and 0 < fused_from <= 4 * 2**lv:  # x2 and conv as one, then blur
+                conv = nn.Sequential(
+                    FusedUpConv(c_in, c_out, 3, LRELU_GAIN), Blur(tuple(blur_taps))
+                )
             elif i % 2 == 0:  # a new resolution: x2, conv, blur (Sec. 2 and App. C)
                 conv = nn.Sequential(
                     nn.Upsample(scale_factor=2, mode="nearest"),
                     EqualizedConv2d(c_in, c_out, 3, LRELU_GAIN),
-                    Blur(),
+                    Blur(tuple(blur_taps)),
                 )
             else:
                 conv = EqualizedConv2d(c_in, c_out, 3, LRELU_GAIN)
@@ -142,8 +167,13 @@ class Style2Generator(_Synthesis):
         w_dim: int = 512,
         mapping_layers: int = 8,
         width: int = 512,
+        channel_base: int = 0,
+        channel_max: int = 512,
+        mapping_lr_mul: float = 0.01,
     ) -> None:
-        super().__init__(info, z_dim, w_dim, mapping_layers, width)
+        super().__init__(
+            info, z_dim, w_dim, mapping_layers, width, channel_base, channel_max, mapping_lr_mul
+        )
         ch = self.channels
         self.const = ConstantInput(ch[0])
         self.convs = nn.ModuleList([_StyledConv(ch[0], ch[0], w_dim)])
@@ -173,10 +203,17 @@ class Style2Generator(_Synthesis):
 class ResidualDiscriminator(nn.Module):
     """images (B, C, R, R) -> logits (B,)."""
 
-    def __init__(self, info: DataInfo, width: int = 512, group_size: int = 4) -> None:
+    def __init__(
+        self,
+        info: DataInfo,
+        width: int = 512,
+        group_size: int = 4,
+        channel_base: int = 0,
+        channel_max: int = 512,
+    ) -> None:
         super().__init__()
         levels = levels_for(info, "stylegan2")
-        ch = [level_channels(width, lv) for lv in range(levels)]
+        ch = channel_plan(levels, width, channel_base, channel_max)
         self.from_rgb = nn.Sequential(
             EqualizedConv2d(info.channels, ch[-1], 1, LRELU_GAIN), nn.LeakyReLU(0.2)
         )

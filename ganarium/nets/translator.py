@@ -11,35 +11,61 @@ fully convolutional translator take images of any size.
   LeakyReLU down to a bottleneck, 4x4 stride-2 deconvolutions with ReLU back up, no skips.
 - ``translate_in_eval(net, x, multiple)``: the net in eval mode on images of any size, through
   ``nn.padding.run_padded`` (reflect-pad to multiples of ``multiple``, crop back).
+- ``translate_in_train(net, x, multiple)``: the same in train mode (dropout on, batch norm on
+  the batch's statistics), leaving the net's running statistics and weights as they were.
+
+``affine=False`` builds the nets as the authors' code does with instance norm: norms without a
+learned scale and shift, and a bias on every convolution before them instead.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.func import functional_call
 
 from ganarium.errors import ConfigError
 from ganarium.nn.norms import check_norm, feature_norm
 from ganarium.nn.padding import run_padded
 
 
+def norm_layer(norm: str, channels: int, affine: bool = True) -> nn.Module:
+    """``feature_norm(norm, channels)``, or with ``affine=False`` the same norm without a learned
+    scale and shift."""
+    if affine or norm in ("none", "spectral"):
+        return feature_norm(norm, channels)
+    if norm == "batch":
+        return nn.BatchNorm2d(channels, affine=False)
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels, affine=False)
+    return nn.GroupNorm(1, channels, affine=False)
+
+
+def conv_bias(norm: str, affine: bool = True) -> bool:
+    """Whether a convolution followed by ``norm`` carries a bias: when nothing after it shifts."""
+    return norm == "none" or not affine
+
+
 class ResnetBlock(nn.Module):
     """x + [reflect-pad, 3x3 conv, norm, ReLU, reflect-pad, 3x3 conv, norm](x)."""
 
-    def __init__(self, channels: int, norm: str = "instance", dropout: float = 0.0) -> None:
+    def __init__(
+        self, channels: int, norm: str = "instance", dropout: float = 0.0, affine: bool = True
+    ) -> None:
         super().__init__()
+        bias = conv_bias(norm, affine)
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3, bias=norm == "none"),
-            feature_norm(norm, channels),
+            nn.Conv2d(channels, channels, 3, bias=bias),
+            norm_layer(norm, channels, affine),
             nn.ReLU(True),
         ]
         if dropout:
             layers.append(nn.Dropout(dropout))
         layers += [
             nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3, bias=norm == "none"),
-            feature_norm(norm, channels),
+            nn.Conv2d(channels, channels, 3, bias=bias),
+            norm_layer(norm, channels, affine),
         ]
         self.body = nn.Sequential(*layers)
 
@@ -49,7 +75,8 @@ class ResnetBlock(nn.Module):
 
 class ResnetTranslator(nn.Module):
     """(B, in_channels, H, W) -> (B, out_channels, H, W) in [-1, 1]; H and W multiples of
-    ``multiple`` (= 2**downsamplings; ``translate`` pads other sizes)."""
+    ``multiple`` (= 2**downsamplings; ``translate`` pads other sizes). ``affine=False``: norms
+    without scale and shift, biased convs (junyanz's ``resnet_9blocks`` with instance norm)."""
 
     def __init__(
         self,
@@ -60,6 +87,7 @@ class ResnetTranslator(nn.Module):
         downsamplings: int = 2,
         norm: str = "instance",
         dropout: float = 0.0,
+        affine: bool = True,
     ) -> None:
         super().__init__()
         check_norm(norm)
@@ -72,26 +100,26 @@ class ResnetTranslator(nn.Module):
                 f"translator blocks={blocks} and downsamplings={downsamplings} must be >= 0"
             )
         self.multiple = 2**downsamplings
-        bias = norm == "none"
+        bias = conv_bias(norm, affine)
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
             nn.Conv2d(in_channels, width, 7, bias=bias),
-            feature_norm(norm, width),
+            norm_layer(norm, width, affine),
             nn.ReLU(True),
         ]
         c = width
         for _ in range(downsamplings):
             layers += [
                 nn.Conv2d(c, c * 2, 3, 2, 1, bias=bias),
-                feature_norm(norm, c * 2),
+                norm_layer(norm, c * 2, affine),
                 nn.ReLU(True),
             ]
             c *= 2
-        layers += [ResnetBlock(c, norm, dropout) for _ in range(blocks)]
+        layers += [ResnetBlock(c, norm, dropout, affine) for _ in range(blocks)]
         for _ in range(downsamplings):
             layers += [
                 nn.ConvTranspose2d(c, c // 2, 3, 2, 1, output_padding=1, bias=bias),
-                feature_norm(norm, c // 2),
+                norm_layer(norm, c // 2, affine),
                 nn.ReLU(True),
             ]
             c //= 2
@@ -170,5 +198,23 @@ def translate_in_eval(net: nn.Module, x: Tensor, multiple: int) -> Tensor:
     net.eval()
     try:
         return run_padded(net, x, multiple)
+    finally:
+        net.train(was)
+
+
+@torch.no_grad()
+def translate_in_train(
+    net: nn.Module, x: Tensor, multiple: int, scale: int = 1, minimum: int = 1
+) -> Tensor:
+    """``run_padded`` with ``net`` in train mode, as pix2pix translates at test time (Isola et
+    al. 2017, Sec. 3.3: dropout kept, batch norm on the test batch's statistics). The net runs
+    on copies of its buffers, so its running statistics do not move; its mode is restored."""
+    was = net.training
+    net.train()
+    try:
+        buffers = {name: b.clone() for name, b in net.named_buffers()}
+        return run_padded(
+            lambda t: functional_call(net, buffers, (t,)), x, multiple, scale, minimum
+        )
     finally:
         net.train(was)

@@ -20,10 +20,10 @@ from ganarium.errors import ConfigError
 from ganarium.nn.norms import check_norm, feature_norm
 
 
-def _down(c_in: int, c_out: int, norm: str | None) -> nn.Sequential:
+def _down(c_in: int, c_out: int, norm: str | None, bias: bool = True) -> nn.Sequential:
     layers: list[nn.Module] = [
         nn.LeakyReLU(0.2, True),
-        nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm in (None, "none", "spectral")),
+        nn.Conv2d(c_in, c_out, 4, 2, 1, bias=bias and norm in (None, "none", "spectral")),
     ]
     if norm not in (None, "none", "spectral"):
         layers.append(feature_norm(norm, c_out))
@@ -53,7 +53,9 @@ class UNetGenerator(nn.Module):
 
     width: channels of the first layer (the paper's ngf = 64); depth: downsamplings (8 for
     256 x 256 in the paper; 4 for 16 x 16); dropout: on decoder layers 1..3 counted from the
-    innermost (not the innermost itself, as pix2pix); norm: batch (pix2pix) or instance.
+    innermost (not the innermost itself, as pix2pix); norm: batch (pix2pix) or instance;
+    encoder_bias: a bias on the encoder convs with no norm after them (the outermost and the
+    innermost); pix2pix's code gives them none (with batch norm, as ``unet_256``).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class UNetGenerator(nn.Module):
         norm: str = "batch",
         dropout: float = 0.5,
         skips: bool = True,
+        encoder_bias: bool = True,
     ) -> None:
         super().__init__()
         if depth < 2:
@@ -74,8 +77,12 @@ class UNetGenerator(nn.Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         ch = unet_channels(width, depth)
         self.down = nn.ModuleList(
-            [nn.Conv2d(in_channels, ch[0], 4, 2, 1)]  # the outermost layer: no activation, no norm
-            + [_down(ch[i - 1], ch[i], norm if i < depth - 1 else None) for i in range(1, depth)]
+            # the outermost layer: no activation, no norm
+            [nn.Conv2d(in_channels, ch[0], 4, 2, 1, bias=encoder_bias)]
+            + [
+                _down(ch[i - 1], ch[i], norm if i < depth - 1 else None, encoder_bias)
+                for i in range(1, depth)
+            ]
         )
         ups: list[nn.Module] = []
         for j, i in enumerate(range(depth - 1, 0, -1)):  # decoder layer j restores ch[i - 1]

@@ -9,16 +9,26 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ganarium.nn.norms import sn
+
 
 class ConditionalBatchNorm2d(nn.Module):
-    """(B, C, H, W), cond (B,) labels or (B, D) vector -> (B, C, H, W)."""
+    """(B, C, H, W), cond (B,) labels or (B, D) vector -> (B, C, H, W).
+
+    ``spectral`` puts spectral norm on the gain and bias linears (vector conditions only), as
+    BigGAN's code does; their weights then keep PyTorch's initialisation (a zero matrix has no
+    spectral norm), for the net to initialise as it likes."""
 
     conditional = True
 
-    def __init__(self, channels: int, num_classes: int = 0, cond_dim: int = 0) -> None:
+    def __init__(
+        self, channels: int, num_classes: int = 0, cond_dim: int = 0, spectral: bool = False
+    ) -> None:
         super().__init__()
         if (num_classes > 0) == (cond_dim > 0):
             raise ValueError("give exactly one of num_classes (labels) or cond_dim (vectors)")
+        if spectral and num_classes:
+            raise ValueError("spectral norm applies to the linears of vector conditions only")
         self.bn = nn.BatchNorm2d(channels, affine=False)
         if num_classes:
             self.gain, self.bias = (
@@ -27,11 +37,12 @@ class ConditionalBatchNorm2d(nn.Module):
             )
         else:
             self.gain, self.bias = (
-                nn.Linear(cond_dim, channels, bias=False),
-                nn.Linear(cond_dim, channels, bias=False),
+                sn(nn.Linear(cond_dim, channels, bias=False), spectral),
+                sn(nn.Linear(cond_dim, channels, bias=False), spectral),
             )
-        nn.init.zeros_(self.gain.weight)
-        nn.init.zeros_(self.bias.weight)
+        if not spectral:
+            nn.init.zeros_(self.gain.weight)
+            nn.init.zeros_(self.bias.weight)
 
     def forward(self, x: Tensor, cond: Tensor) -> Tensor:
         gamma = 1 + self.gain(cond)

@@ -4,14 +4,18 @@ levels added one at a time, each faded in smoothly. While level l fades in, the 
 0 -> 1 linearly over the fade; then the level trains alone ("stabilises") before the next.
 
 ``GrowthSchedule`` maps a training step to (level, alpha); it is a pure function of the step,
-so a resumed run continues at the same stage without any extra state.
+so a resumed run continues at the same stage without any extra state. ``FusedUpConv`` and
+``FusedDownConv`` are the authors' fused resampling convolutions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch.nn.functional as F
 from torch import Tensor
+
+from ganarium.nn.style import EqualizedConv2d
 
 
 def fade_in(old: Tensor, new: Tensor, alpha: float | Tensor) -> Tensor:
@@ -48,3 +52,29 @@ class GrowthSchedule:
             return 0
         period = self.fade_steps + self.stable_steps
         return self.stable_steps + (self.levels - 2) * period + self.fade_steps
+
+
+def _summed_kernel(weight: Tensor) -> Tensor:
+    """(out, in, 3, 3) -> (out, in, 4, 4): the kernel padded by one and summed over its four
+    one-pixel shifts, so that one stride-2 pass does the work of a 2x2 resampling and the 3x3."""
+    w = F.pad(weight, (1, 1, 1, 1))
+    return w[..., 1:, 1:] + w[..., :-1, 1:] + w[..., 1:, :-1] + w[..., :-1, :-1]
+
+
+class FusedUpConv(EqualizedConv2d):
+    """Nearest x2 upsampling and the 3x3 equalized conv as one stride-2 transposed 4x4 conv (the
+    authors' fused upscale; same parameters and function as ``EqualizedConv2d`` after nearest
+    upsampling; the transposed conv reads the kernel flipped). (B, in, H, W) -> 2H x 2W."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        w = _summed_kernel(self.weight.flip(2, 3) * self.scale)
+        return F.conv_transpose2d(x, w.transpose(0, 1), self.bias, stride=2, padding=1)
+
+
+class FusedDownConv(EqualizedConv2d):
+    """The 3x3 equalized conv and 2x2 average pooling as one stride-2 4x4 conv (the authors'
+    fused downscale). (B, in, H, W) -> (B, out, H/2, W/2)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        w = _summed_kernel(self.weight * self.scale) * 0.25
+        return F.conv2d(x, w, self.bias, stride=2, padding=1)
