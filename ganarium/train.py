@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import re
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from torch.overrides import TorchFunctionMode
 from torch.utils.data import Dataset
 from torchvision.utils import make_grid, save_image
 from tqdm.auto import tqdm
@@ -29,6 +31,8 @@ from tqdm.auto import tqdm
 from ganarium.amp import loss_scale
 from ganarium.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
 from ganarium.data.stream import BatchStream, fixed_examples
+from ganarium.distributed import SingleDevice, strategy_for
+from ganarium.distributed import resolve_device as resolve_device  # re-exported
 from ganarium.errors import CheckpointError, ConfigError, DivergenceError
 from ganarium.recipe import Batch, Phase, Preview, Recipe, StepContext
 from ganarium.rundir import RunDir, RunLock
@@ -53,20 +57,44 @@ def other_busy_processes() -> float | None:
 class TrainConfig:
     """Settings of the training loop (``train.*`` in the config).
 
-    ``steps`` counts generator iterations (one pass over the recipe's phases). ``ema_decay``
-    0 turns the generator's EMA off. Intervals of 0 turn that periodic work off. A recipe's
+    ``steps`` counts generator iterations (one pass over the recipe's phases); ``kimg`` (thousands
+    of real images shown) or ``epochs`` (passes over the data), when set, give the length
+    instead, converted to steps by the images each step shows (``Phase.real``). ``ema_decay``
+    0 turns the generator's EMA off; ``ema_kimg`` sets it as a half-life in thousands of images
+    instead (StyleGAN2's 10 kimg), ramped up over the first ``ema_rampup`` x images seen
+    (0: no ramp). ``batch_size`` is the images per optimizer step over all processes and
+    micro-batches: ``accumulate`` micro-batches per step (gradients averaged), on each of the
+    processes torchrun starts; ``sync_bn`` makes batch norm use the statistics of every
+    process's batch (CUDA only, as torch's SyncBatchNorm). Intervals of 0 turn that periodic
+    work off. A recipe's
     ``train_defaults`` (e.g. CycleGAN's linear decay from half-way) replace these defaults.
+
+    Speed switches, all off by default (each changes rounding or, for ``cudnn_benchmark``,
+    run-to-run determinism): ``channels_last`` keeps the nets' 4-d weights and the image
+    batches in channels-last memory order; ``compile`` runs the nets through ``torch.compile``
+    (``compile_backend``; phases that take input gradients run eager); ``optimizer_impl``
+    picks torch's Adam/RMSprop kernel (``auto``: torch's choice, the for-loop on the CPU and
+    foreach on CUDA; ``foreach``; ``fused``: one kernel per step, for Adam on CUDA or CPU);
+    ``cudnn_benchmark`` lets cuDNN time its convolution algorithms (CUDA).
     """
 
     steps: int = 5000
+    kimg: float = 0.0
+    epochs: float = 0.0
     batch_size: int = 64
+    accumulate: int = 1
+    sync_bn: bool = False
     seed: int = 0
     device: str = "auto"
     amp: Literal["none", "bf16", "fp16"] = "none"
     ema_decay: float | None = None
     ema_start: int = 0
-    lr_schedule: Literal["constant", "linear"] = "constant"
+    ema_kimg: float = 0.0
+    ema_rampup: float = 0.0
+    ema_warmup: bool = True
+    lr_schedule: Literal["constant", "linear", "step"] = "constant"
     lr_decay_start: float = 0.0
+    lr_step_factor: float = 0.1
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500
@@ -75,6 +103,11 @@ class TrainConfig:
     n_grid: int = 64
     num_workers: int = 0
     threads: int = 0  # torch's CPU threads; 0: torch's default (one per core)
+    channels_last: bool = False
+    compile: bool = False
+    compile_backend: str = "inductor"
+    optimizer_impl: Literal["auto", "foreach", "fused"] = "auto"
+    cudnn_benchmark: bool = False
     progress: bool = True
     tensorboard: bool = True
 
@@ -83,6 +116,7 @@ class TrainConfig:
         at_least = {
             "steps": 0,
             "batch_size": 1,
+            "accumulate": 1,
             "ema_start": 0,
             "log_every": 0,
             "sample_every": 0,
@@ -100,6 +134,15 @@ class TrainConfig:
                     "0 turns it off" if low == 0 and key.endswith("_every") else f"at least {low}"
                 )
                 raise ConfigError(f"train.{key}={value!r} must be a whole number ({what})")
+        for key in ("kimg", "epochs", "ema_kimg", "ema_rampup"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ConfigError(f"train.{key}={value!r} must be a number >= 0 (0 turns it off)")
+        if self.kimg and self.epochs:
+            raise ConfigError(
+                f"train.kimg={self.kimg} and train.epochs={self.epochs} both set the run's "
+                "length: set one of them (or train.steps)"
+            )
         if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay={self.ema_decay} must be in [0, 1)")
         if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", str(self.device)):
@@ -109,18 +152,86 @@ class TrainConfig:
                 f"train.lr_decay_start={self.lr_decay_start} must be in [0, 1) (a fraction of "
                 "train.steps)"
             )
-        if self.lr_schedule not in ("constant", "linear"):
-            raise ConfigError(f"train.lr_schedule={self.lr_schedule!r}: use constant or linear")
+        if self.lr_schedule not in ("constant", "linear", "step"):
+            raise ConfigError(
+                f"train.lr_schedule={self.lr_schedule!r}: use constant, linear or step"
+            )
+        if not 0.0 < self.lr_step_factor <= 1.0:
+            raise ConfigError(f"train.lr_step_factor={self.lr_step_factor} must be in (0, 1]")
         if self.amp not in ("none", "bf16", "fp16"):
             raise ConfigError(f"train.amp={self.amp!r}: use none, bf16 or fp16")
+        if self.optimizer_impl not in ("auto", "foreach", "fused"):
+            raise ConfigError(
+                f"train.optimizer_impl={self.optimizer_impl!r}: use auto, foreach or fused"
+            )
+        if self.compile and self.compile_backend not in torch.compiler.list_backends(None):
+            raise ConfigError(
+                f"train.compile_backend={self.compile_backend!r} is not a torch.compile backend: "
+                f"use one of {', '.join(torch.compiler.list_backends())}"
+            )
+        check_batch_split(self.batch_size, 1, self.accumulate)
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"train.device={name} but no CUDA GPU is available: use train.device=cpu")
-    return torch.device(name)
+def check_batch_split(batch_size: int, world_size: int, accumulate: int) -> None:
+    """Refuse, in one line, a global batch that does not split evenly into ``world_size``
+    processes x ``accumulate`` micro-batches."""
+    parts = world_size * accumulate
+    if batch_size % parts:
+        low = max(parts, batch_size // parts * parts)
+        raise ConfigError(
+            f"train.batch_size={batch_size} (images per optimizer step over all processes and "
+            f"micro-batches) must divide by {world_size} processes x train.accumulate="
+            f"{accumulate} = {parts}: use {low} or {low + parts}"
+        )
+
+
+FUSABLE = (torch.optim.Adam, torch.optim.AdamW)
+FOREACHABLE = (*FUSABLE, torch.optim.RMSprop, torch.optim.SGD)
+
+
+def set_optimizer_impl(optimizers: Iterable[torch.optim.Optimizer], impl: str) -> None:
+    """Point torch's Adam (and RMSprop, SGD for ``foreach``) at the kernel ``impl`` names:
+    ``auto`` leaves torch's choice, ``foreach`` a few multi-tensor kernels per step, ``fused``
+    one kernel per parameter group (Adam, AdamW; on CUDA it also unscales fp16 gradients inside
+    the kernel, so the loss scaler's step needs no host sync). Other optimizers are left
+    alone."""
+    for opt in optimizers:
+        fused = impl == "fused" and isinstance(opt, FUSABLE)
+        if not (fused or isinstance(opt, FOREACHABLE)):
+            continue
+        for group in opt.param_groups:
+            if impl == "auto":  # torch's choice, also after resuming a run that made another
+                group.update({k: None for k in ("foreach", "fused") if group.get(k)})
+                continue
+            group["foreach"] = not fused
+            if fused or "fused" in group:
+                group["fused"] = True if fused else None
+            if fused:  # a fused step counts on the parameter's device (a resumed CPU count moves)
+                for p in group["params"]:
+                    step = opt.state.get(p, {}).get("step")
+                    if isinstance(step, torch.Tensor):
+                        opt.state[p]["step"] = step.to(p.device, torch.float32)
+        opt._step_supports_amp_scaling = fused  # type: ignore[attr-defined]
+
+
+def takes_input_gradients(error: BaseException) -> bool:
+    """Whether ``error`` is torch.compile refusing to differentiate a compiled net twice."""
+    text = str(error)
+    return "double backward" in text or "donated buffer" in text
+
+
+class _InputGradientWatch(TorchFunctionMode):
+    """Notes whether the code run inside it calls ``torch.autograd.grad`` (a gradient penalty,
+    R1, path length, a latent step: everything ``ganarium.amp.input_grad`` computes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is torch.autograd.grad:
+            self.seen = True
+        return func(*args, **(kwargs or {}))
 
 
 class Callback:
@@ -147,7 +258,9 @@ class Trainer:
     """Trains ``recipe`` on ``dataset`` as configured by ``cfg``, writing to ``run`` (optional).
 
     ``preview_dataset`` is where the sample grids' fixed examples come from for recipes whose
-    preview needs inputs (translators); the training data by default.
+    preview needs inputs (translators); the training data by default. ``strategy`` says where
+    it trains (``ganarium.distributed``): by default one device, or data-parallel under
+    torchrun, where every process runs this Trainer and rank 0 alone writes the run.
     """
 
     def __init__(
@@ -160,6 +273,7 @@ class Trainer:
         config_record: dict[str, Any] | None = None,
         callbacks: Iterable[Callback] | None = None,
         preview_dataset: Dataset | None = None,
+        strategy: SingleDevice | None = None,
     ) -> None:
         cfg.validate()
         if cfg.ema_decay is None:
@@ -167,15 +281,31 @@ class Trainer:
         self.cfg, self.run, self.evaluators = cfg, run, list(evaluators or [])
         self.callbacks = list(callbacks or [])
         self.config_record = config_record or {}
-        self.device = resolve_device(cfg.device)
+        self.strategy = strategy or strategy_for(cfg.device)
+        check_batch_split(cfg.batch_size, self.strategy.world_size, cfg.accumulate)
+        self.device = self.strategy.device
         self._set_cpu_threads()
         torch.manual_seed(cfg.seed)
         self.recipe = recipe.to(self.device)
-        if cfg.ema_decay > 0:
+        self.strategy.prepare(self.recipe, cfg.sync_bn)
+        if cfg.channels_last:
+            self.recipe.to(memory_format=torch.channels_last)
+        if cfg.cudnn_benchmark and self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        if cfg.ema_decay > 0 or cfg.ema_kimg > 0:
             self.recipe.enable_ema()
         self.optimizers = self.recipe.configure_optimizers()
+        set_optimizer_impl(self.optimizers.values(), cfg.optimizer_impl)
+        if cfg.compile:
+            for net in self.recipe.nets().values():
+                net.compile(backend=cfg.compile_backend)
+        self._input_grad_phases: set[str] = set()  # run eager under train.compile
+        self._probed: set[str] = set()  # phases whose first run was watched for input gradients
+        self._host_scale: dict[str, float] = {}  # each fp16 scaler's scale as last read
+        self._scale_current: set[str] = set()  # scalers not updated since that read
         self.phases = self.recipe.phases()
         self._check_phases(self.phases)
+        self.cfg = cfg = self._length_in_steps(cfg, dataset)
         # 'linear' decays every learning rate to 0 at train.steps, letting the players settle
         self.schedulers = {
             k: torch.optim.lr_scheduler.LambdaLR(o, self._lr_factor)
@@ -190,11 +320,21 @@ class Trainer:
             k: [p for g in o.param_groups for p in g["params"]] for k, o in self.optimizers.items()
         }
         self._trainable: str | None = None
-        self.stream = BatchStream(dataset, cfg.batch_size, cfg.seed, self.device, cfg.num_workers)
+        self.stream = BatchStream(
+            dataset,
+            cfg.batch_size,
+            cfg.seed,
+            self.device,
+            cfg.num_workers,
+            self.strategy.rank,
+            self.strategy.world_size,
+        )
         self._preview_source = preview_dataset if preview_dataset is not None else dataset
         self._preview_examples: Batch | None = None
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
         self.step = 0
+        self.images_seen = 0  # real images shown so far (fresh batches of phases with real=True)
+        self.restarted = False  # resumed from a run that had no checkpoint yet: from step 0
         self.lock: RunLock | None = (
             None  # the run's writer lock, held from start/resume to fit's end
         )
@@ -238,16 +378,33 @@ class Trainer:
 
     def _lr_factor(self, step: int) -> float:
         """'linear': constant until ``lr_decay_start`` of train.steps, then linearly to 0 at the
-        end (CycleGAN's schedule with 0.5; from the start with 0)."""
-        if self.cfg.lr_schedule == "linear" and self.cfg.steps > 0:
-            t, start = step / self.cfg.steps, self.cfg.lr_decay_start
+        end (CycleGAN's schedule with 0.5; from the start with 0). 'step': multiplied by
+        ``lr_step_factor`` from ``lr_decay_start`` of train.steps on (SRGAN's 1e-4 -> 1e-5)."""
+        if self.cfg.steps <= 0:
+            return 1.0
+        t, start = step / self.cfg.steps, self.cfg.lr_decay_start
+        if self.cfg.lr_schedule == "linear":
             return max(0.0, min(1.0, (1.0 - t) / (1.0 - start)))
+        if self.cfg.lr_schedule == "step":
+            return self.cfg.lr_step_factor if t >= start else 1.0
         return 1.0
 
-    @property
-    def images_seen(self) -> int:
-        """Real samples drawn from the data so far."""
-        return self.stream.drawn * self.cfg.batch_size
+    def real_batches_per_step(self) -> float:
+        """Fresh batches of real images shown per step, on average over ``every``."""
+        return sum(ph.repeat / ph.every for ph in self.phases if ph.real and ph.batch is None)
+
+    def _length_in_steps(self, cfg: TrainConfig, dataset: Dataset) -> TrainConfig:
+        """``cfg`` with ``steps`` set from ``kimg`` or ``epochs`` when either is given."""
+        if not (cfg.kimg or cfg.epochs):
+            return cfg
+        per_step = self.real_batches_per_step() * cfg.batch_size
+        if per_step <= 0:
+            raise ConfigError(
+                f"recipe {self.recipe.name!r} shows no real images per step, so train.kimg and "
+                "train.epochs cannot set its length: use train.steps"
+            )
+        images = cfg.kimg * 1000 if cfg.kimg else cfg.epochs * len(dataset)  # type: ignore[arg-type]
+        return dataclasses.replace(cfg, steps=max(1, math.ceil(images / per_step)))
 
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -255,6 +412,7 @@ class Trainer:
             "recipe": self.recipe.name,
             "info": self.recipe.info.to_dict(),
             "step": self.step,
+            "images_seen": self.images_seen,
             "model": self.recipe.state_dict(),
             "extra": self.recipe.extra_state(),
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
@@ -274,27 +432,34 @@ class Trainer:
         load_recipe_weights(self.recipe, state)
         for k, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][k])
+        set_optimizer_impl(self.optimizers.values(), self.cfg.optimizer_impl)
         for k, sch in self.schedulers.items():
             sch.load_state_dict(state["schedulers"][k])
         for k, scaler in self.scalers.items():
             scaler.load_state_dict(state.get("scalers", {}).get(k, {}))
+        self._scale_current.clear()
         self.stream.load_state_dict(state["stream"])
         torch.set_rng_state(state["rng_cpu"])
         if state["rng_cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng_cuda"])
         self.step = int(state["step"])
+        # checkpoints before 0.2 did not store it: every fresh batch was counted then
+        self.images_seen = int(state.get("images_seen", self.stream.drawn * self.cfg.batch_size))
 
     def save(self) -> Path | None:
         """Write the step's checkpoint and ``latest.pt`` atomically; returns the step's file."""
         if self.run is None:
             return None
         self._raise_if_diverged()
+        self.strategy.sync_state(self.recipe)
         for p in self.recipe.parameters():
             if not torch.isfinite(p).all():
                 raise DivergenceError(
                     f"parameters became non-finite by step {self.step}; not saving. The last good "
                     f"checkpoint {self.run.latest} is intact: lower the learning rate and resume."
                 )
+        if not self.writes:
+            return None
         state = self.state_dict()
         path = self.run.step_checkpoint(self.step)
         try:
@@ -317,7 +482,13 @@ class Trainer:
             raise CheckpointError("nothing to resume: the run has no checkpoints/latest.pt")
         self.hold_lock()  # before anything in the run is rewritten
         self.load_state_dict(load_checkpoint(self.run.latest, self.device))
-        self.run.truncate_metrics(self.step)
+        if self.writes:
+            self.run.truncate_metrics(self.step)
+
+    @property
+    def writes(self) -> bool:
+        """Whether this process writes the run: it has one and is rank 0 (or alone)."""
+        return self.run is not None and self.strategy.is_writer
 
     # -- logging ---------------------------------------------------------------------------
     @property
@@ -344,7 +515,7 @@ class Trainer:
 
     def log(self, record: dict[str, Any]) -> None:
         self.history.append(record)
-        if self.run is None:
+        if not self.writes:
             return
         self.nonessential_write("metrics line", lambda: self.run.append_metrics(record))
         if self.writer is not None:
@@ -373,7 +544,7 @@ class Trainer:
             return self.recipe.preview(self.cfg.n_grid, self.preview_examples())
 
     def save_samples(self) -> None:
-        if self.run is None:
+        if not self.writes:
             return
         preview = self.preview()
         if preview is None:
@@ -392,7 +563,10 @@ class Trainer:
             self.writer.add_image("samples", grid, self.step)
 
     def evaluate(self) -> dict[str, float]:
+        """The evaluators' figures (rank 0's under torchrun; other processes get none)."""
         out: dict[str, float] = {}
+        if not self.strategy.is_writer:
+            return out
         with self._fork_rng():
             for ev in self.evaluators:
                 out.update(ev(self.recipe))
@@ -402,7 +576,7 @@ class Trainer:
 
     def hold_lock(self) -> None:
         """Take the run's writer lock (one writer per run) unless already held."""
-        if self.run is not None and self.lock is None:
+        if self.writes and self.lock is None:
             self.lock = self.run.acquire_lock()
 
     def release_lock(self) -> None:
@@ -459,10 +633,21 @@ class Trainer:
         self._nonfinite[phase] = (first, value)
 
     def _raise_if_diverged(self) -> None:
-        for phase, (first, value) in self._nonfinite.items():
-            if int(first) >= 0:
+        """Raise at the first step any process saw a non-finite loss (every process raises the
+        same line at the same step: the flags are reduced here, at log and checkpoint time)."""
+        names = list(self._nonfinite)
+        if self.strategy.world_size > 1:
+            names = list(dict.fromkeys(ph.name for ph in self.phases))
+        firsts, values = [], []
+        for phase in names:
+            first, value = self._nonfinite.get(phase, (None, None))
+            firsts.append(-1 if first is None else int(first))
+            values.append(value.item() if firsts[-1] >= 0 else 0.0)
+        firsts, values = self.strategy.earliest(firsts, values)
+        for phase, first, value in zip(names, firsts, values, strict=True):
+            if first >= 0:
                 raise DivergenceError(
-                    f"training diverged at step {int(first)}: the {phase} loss is {value.item()}. "
+                    f"training diverged at step {first}: the {phase} loss is {value}. "
                     "The last good checkpoint is kept; try a lower learning rate."
                 )
         for name, scaler in self.scalers.items():
@@ -472,56 +657,206 @@ class Trainer:
                     "non-finite (loss scale below 1e-3). Try train.amp=bf16 or a lower learning rate."
                 )
 
-    def _optimizer_step(self, name: str, loss: torch.Tensor) -> bool:
-        """Backward and step optimizer ``name``; False when the fp16 scaler skipped the step."""
+    def _backward(self, name: str, loss: torch.Tensor, first: bool) -> None:
+        """Back-propagate one micro-batch's loss for optimizer ``name`` (the first clears the
+        gradients; later ones add to them)."""
         opt, scaler = self.optimizers[name], self.scalers[name]
-        opt.zero_grad(set_to_none=True)
+        if first:
+            opt.zero_grad(set_to_none=True)
         if not scaler.is_enabled():
             loss.backward()
+        else:
+            scaler.scale(loss).backward()
+
+    def _optimizer_step(self, name: str, verdict: bool = True) -> bool:
+        """Average the gradients over processes and step optimizer ``name``; False when the
+        fp16 scaler skipped the step. Only a ``verdict`` (asked for phases with an ``after``
+        hook) reads the scale on the host; otherwise the step stays free of host syncs (bar
+        the one torch's scaler takes for optimizers without fused unscaling)."""
+        opt, scaler = self.optimizers[name], self.scalers[name]
+        self.strategy.reduce_gradients(self._params[name])
+        if not scaler.is_enabled():
             opt.step()
             return True
-        scaler.scale(loss).backward()
-        before = scaler.get_scale()
+        if verdict and name not in self._scale_current:
+            self._host_scale[name] = scaler.get_scale()
+        before = self._host_scale.get(name, 0.0)
         scaler.step(opt)
         scaler.update()
-        return scaler.get_scale() >= before  # the scale drops exactly when the step was skipped
+        if not verdict:
+            self._scale_current.discard(name)
+            return True
+        after = self._host_scale[name] = scaler.get_scale()
+        self._scale_current.add(name)
+        return after >= before  # the scale drops exactly when the step was skipped
+
+    def _loss_scale(self, phase: Phase) -> float:
+        """The fp16 loss scale ``input_grad`` multiplies by in ``phase``: read from the device
+        (a host sync) only for phases that take input gradients, or not yet known not to; the
+        others never use it, and get the value last read."""
+        scaler = self.scalers[phase.optimizer]
+        if not scaler.is_enabled():
+            return 1.0
+        name = phase.optimizer
+        fresh = phase.name in self._input_grad_phases or phase.name not in self._probed
+        if (fresh and name not in self._scale_current) or name not in self._host_scale:
+            self._host_scale[name] = scaler.get_scale()
+            self._scale_current.add(name)
+        return self._host_scale[name]
+
+    def _phase_mode(self, phase: Phase):
+        """Compiled nets run eager in phases that take input gradients."""
+        if self.cfg.compile and phase.name in self._input_grad_phases:
+            return torch.compiler.set_stance("force_eager")
+        return contextlib.nullcontext()
+
+    def _run_eager(self, phase: Phase, why: str) -> None:
+        self._input_grad_phases.add(phase.name)
+        if self.cfg.compile and self.strategy.is_writer:
+            print(
+                f"ganarium: train.compile: phase {phase.name!r} {why}, which compiled nets "
+                "cannot differentiate twice: it runs eager",
+                file=sys.stderr,
+            )
+
+    def _loss_and_backward(
+        self, phase: Phase, batch: Batch, ctx: StepContext, first: bool
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Run ``phase``'s loss on one micro-batch and back-propagate it (scaled by 1/K).
+
+        Under ``train.compile`` or fp16 a phase's first run is watched, eager, for calls of
+        ``torch.autograd.grad``; a phase that makes them keeps running eager (compile) and reads
+        the fresh loss scale (fp16). A compiled phase that fails to differentiate twice later
+        (a penalty its first run skipped) is rerun eager from the same random state."""
+        k = self.cfg.accumulate
+        probe = (self.cfg.compile or self.cfg.amp == "fp16") and phase.name not in self._probed
+        rerun = self.cfg.compile and not probe and phase.name not in self._input_grad_phases
+        rng = self._rng_state() if rerun else None
+        watch = _InputGradientWatch() if probe else contextlib.nullcontext()
+        stance = torch.compiler.set_stance("force_eager") if probe and self.cfg.compile else None
+        try:
+            with self._phase_mode(phase), stance or contextlib.nullcontext():
+                with self._autocast(), loss_scale(self._loss_scale(phase)), watch:
+                    loss, parts = phase.loss(batch, ctx)
+            self._watch_finite(phase.name, loss)
+            self._backward(phase.optimizer, loss / k if k > 1 else loss, first)
+        except RuntimeError as e:
+            if rng is None or not takes_input_gradients(e):
+                raise
+            self._run_eager(phase, "took input gradients after its first step")
+            self._set_rng_state(rng)
+            return self._loss_and_backward(phase, batch, ctx, first)
+        if probe:
+            self._probed.add(phase.name)
+            if watch.seen:
+                self._run_eager(phase, "takes input gradients (a penalty such as R1 or GP)")
+        return loss, parts
+
+    def _rng_state(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        cuda = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+        return torch.get_rng_state(), cuda
+
+    def _set_rng_state(self, state: tuple[torch.Tensor, torch.Tensor | None]) -> None:
+        torch.set_rng_state(state[0])
+        if state[1] is not None:
+            torch.cuda.set_rng_state(state[1], self.device)
+
+    def _draw(self) -> list[Batch]:
+        """This process's part of the next global batch, as ``train.accumulate`` micro-batches."""
+        batch = next(self.stream)
+        if self.cfg.channels_last:
+            batch = {
+                key: v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v
+                for key, v in batch.items()
+            }
+        k = self.cfg.accumulate
+        if k == 1:
+            return [batch]
+        chunks = {key: v.chunk(k) for key, v in batch.items()}
+        return [{key: c[m] for key, c in chunks.items()} for m in range(k)]
+
+    def _micro_seed(self, phase: int, repeat: int, micro: int) -> int:
+        """The seed of one micro-batch's noise when a step has several (processes x
+        accumulate): set by (seed, step, phase, repeat, global micro-batch index), so the run
+        depends on the number of micro-batches, not on how they are split over processes,
+        and resumes exactly with any split."""
+        m = self.strategy.rank * self.cfg.accumulate + micro
+        key = (((self.cfg.seed * 1_000_003 + self.step) * 257 + phase) * 1031 + repeat) * 65_537
+        return (key + m) % 2**63
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One generator iteration: every due phase, each ``repeat`` times. Returns the detached
-        logs of the phases that ran."""
+        logs of the phases that ran.
+
+        With several micro-batches (``train.accumulate``) each phase runs its loss on each,
+        scaled by 1/K, and steps once; micro-batch m of a phase that reuses a batch sees
+        micro-batch m of that batch, and ``ctx.batches`` and ``ctx.shared`` are micro-batch
+        m's."""
         logs: dict[str, torch.Tensor] = {}
         ctx = StepContext(self.step, self.cfg.steps, self.images_seen)
-        for ph in self.phases:
+        k = self.cfg.accumulate
+        reseed = k * self.strategy.world_size > 1
+        drawn: dict[str, list[Batch]] = {}
+        shared = [ctx.shared] + [{} for _ in range(k - 1)]
+        for i, ph in enumerate(self.phases):
             if self.step % ph.every:
                 continue
             self._train_only(ph.optimizer)
-            scaler = self.scalers[ph.optimizer]
             for r in range(ph.repeat):
                 ctx.repeat = r
-                batch = ctx.batches[ph.batch] if ph.batch is not None else next(self.stream)
-                ctx.batches[ph.name] = batch
-                scale = scaler.get_scale() if scaler.is_enabled() else 1.0
-                with self._autocast(), loss_scale(scale):
-                    loss, parts = ph.loss(batch, ctx)
-                self._watch_finite(ph.name, loss)
-                if self._optimizer_step(ph.optimizer, loss) and ph.after is not None:
+                if ph.batch is not None:
+                    batches = drawn[ph.batch]
+                else:
+                    batches = self._draw()
+                    if ph.real:
+                        self.images_seen += self.cfg.batch_size
+                drawn[ph.name] = batches
+                step_loss: torch.Tensor | None = None
+                step_parts: dict[str, torch.Tensor] = {}
+                for m, batch in enumerate(batches):
+                    if reseed:
+                        torch.manual_seed(self._micro_seed(i, r, m))
+                    ctx.batches[ph.name] = batch
+                    if k > 1:
+                        ctx.batches.update({name: bs[m] for name, bs in drawn.items()})
+                        ctx.shared = shared[m]
+                    loss, parts = self._loss_and_backward(ph, batch, ctx, m == 0)
+                    mean = (lambda v: v.detach() / k) if k > 1 else (lambda v: v.detach())  # noqa: E731
+                    step_loss = mean(loss) if step_loss is None else step_loss + mean(loss)
+                    for key, v in parts.items():
+                        step_parts[key] = (
+                            step_parts[key] + mean(v) if key in step_parts else mean(v)
+                        )
+                if self._optimizer_step(ph.optimizer, ph.after is not None) and ph.after:
                     ph.after(ctx)
-            logs[f"loss/{ph.name}"] = loss.detach()
-            for k, v in parts.items():
-                logs[f"{ph.name}/{k}"] = v.detach()
+            logs[f"loss/{ph.name}"] = step_loss
+            for key, v in step_parts.items():
+                logs[f"{ph.name}/{key}"] = v
         if self.recipe.ema:
-            self.recipe.update_ema(self.ema_decay_at(self.step))
+            self.recipe.update_ema(self.ema_decay_at(self.step, self.images_seen))
         for sch in self.schedulers.values():
             sch.step()
         return logs
 
-    def ema_decay_at(self, step: int) -> float:
-        """The configured decay, warmed up as min(decay, (1+t)/(10+t)) from ``ema_start`` so the
-        average forgets the random initialisation quickly in short runs; 0 (copy) before it."""
-        if step < self.cfg.ema_start:
+    def ema_decay_at(self, step: int, images_seen: int = 0) -> float:
+        """The EMA decay after ``step``: 0 (copy) before ``ema_start``; with ``ema_kimg`` a
+        half-life of that many thousand images, 0.5 ** (batch / half-life), the half-life
+        capped at ``ema_rampup`` x images seen when ramped (Karras et al. 2020); otherwise the
+        configured decay, warmed up as min(decay, (1+t)/(10+t)) so the average forgets the
+        random initialisation quickly in short runs (``ema_warmup``; without it, the decay
+        itself from ``ema_start`` on, as BigGAN's 0.9999 from iteration 20k)."""
+        cfg = self.cfg
+        if step < cfg.ema_start:
             return 0.0
-        t = step - self.cfg.ema_start
-        return min(self.cfg.ema_decay, (1 + t) / (10 + t))
+        if cfg.ema_kimg > 0:
+            half_life = cfg.ema_kimg * 1000
+            if cfg.ema_rampup > 0:
+                half_life = min(half_life, images_seen * cfg.ema_rampup)
+            return 0.5 ** (cfg.batch_size / max(half_life, 1e-8))
+        if not cfg.ema_warmup:  # BigGAN: the decay itself from ema_start on
+            return cfg.ema_decay
+        t = step - cfg.ema_start
+        return min(cfg.ema_decay, (1 + t) / (10 + t))
 
     def _bar_fields(self, record: dict[str, Any]) -> dict[str, str]:
         """The progress bar's fields: each phase's loss, then the recipe's declared signals
@@ -536,16 +871,41 @@ class Trainer:
         """RUN/recipe.json: the recipe's nets with their parameter counts and what it offers."""
         summary = {
             "recipe": self.recipe.name,
-            "nets": self.recipe.parameter_counts(),
+            # per player (what its optimizer steps, EMA copies excluded), then per net
+            "nets": {
+                k: sum(p.numel() for p in {id(p): p for p in ps}.values())
+                for k, ps in self._params.items()
+            },
+            "modules": self.recipe.parameter_counts(),
             "capabilities": self.recipe.capabilities().to_dict(),
         }
         atomic_write_text(self.run.summary, json.dumps(summary, indent=1))
+
+    def _agreed_stop(self) -> bool:
+        """Whether to stop now: ``request_stop`` (a signal, a callback) on any process stops
+        every process after the same step."""
+        stop = self.stop_reason is not None
+        if self.strategy.world_size > 1 and self.strategy.any(stop) and not stop:
+            self.stop_reason = "stopped on another process"
+            stop = True
+        return stop
+
+    def _mean_over_processes(self, record: dict[str, Any]) -> None:
+        """Logged numbers averaged over the processes that logged them (in place)."""
+        if self.strategy.world_size == 1:
+            return
+        numbers = {
+            k: float(v)
+            for k, v in record.items()
+            if k != "step" and isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
+        record.update(self.strategy.mean(numbers))
 
     def fit(self, callbacks: Iterable[Callback] = ()) -> list[dict[str, Any]]:
         """Train to ``train.steps`` (or until ``request_stop``); returns the logged records."""
         cfg = self.cfg
         self.callbacks += [cb for cb in callbacks if cb not in self.callbacks]
-        if self.run is not None:
+        if self.writes:
             self.run.create()
             self.hold_lock()
             self._write_recipe_summary()
@@ -554,7 +914,7 @@ class Trainer:
         bar = tqdm(
             total=cfg.steps,
             initial=self.step,
-            disable=not cfg.progress,
+            disable=not cfg.progress or not self.strategy.is_writer,
             desc=self.recipe.name,
             dynamic_ncols=True,
             leave=False,
@@ -564,7 +924,8 @@ class Trainer:
         n_steps, t0 = 0, time.perf_counter()
         saved_at = -1
         try:
-            while self.step < cfg.steps and self.stop_reason is None:
+            stop = self._agreed_stop()
+            while self.step < cfg.steps and not stop:
                 logs = self.train_step()
                 self.step += 1
                 for k, v in logs.items():  # averaged over the steps where the key was logged
@@ -580,6 +941,7 @@ class Trainer:
                     record: dict[str, Any] = {"step": self.step}
                     record.update({k: float(v) / counts[k] for k, v in sums.items()})
                     record.update(self.recipe.logged_state())
+                    self._mean_over_processes(record)
                     record["sec_per_step"] = (time.perf_counter() - t0) / n_steps
                     if due(cfg.eval_every):
                         record.update(self.evaluate())
@@ -595,9 +957,11 @@ class Trainer:
                 if due(cfg.checkpoint_every):
                     self.save()
                     saved_at = self.step
+                stop = self._agreed_stop()
             self._raise_if_diverged()
-            if self.stop_reason is not None and saved_at != self.step:
+            if self._agreed_stop() and saved_at != self.step:
                 self.save()
+            self.strategy.sync_state(self.recipe)
         finally:
             self._release_params()
             self.release_lock()

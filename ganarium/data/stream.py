@@ -35,17 +35,35 @@ class _SeededItems(Dataset):
 
 
 class _OrderSampler(Sampler[tuple[int, int]]):
-    """Yields (index, seed) for the rest of an epoch's order, from ``start`` on."""
+    """Yields (index, seed) for the rest of an epoch's order, from ``start`` on; with a shard
+    (``part`` of ``parts`` of each global batch of ``batch`` positions) only that part's."""
 
-    def __init__(self, order: torch.Tensor, start: int, seed: int, epoch: int) -> None:
+    def __init__(
+        self,
+        order: torch.Tensor,
+        start: int,
+        seed: int,
+        epoch: int,
+        batch: int = 1,
+        part: int = 0,
+        parts: int = 1,
+    ) -> None:
         self.order, self.start, self.seed, self.epoch = order, start, seed, epoch
+        self.batch, self.part, self.parts = batch, part, parts
+
+    def _positions(self) -> range | list[int]:
+        if self.parts == 1:
+            return range(self.start, len(self.order))
+        local = self.batch // self.parts
+        first = range(self.start, len(self.order) - self.batch + 1, self.batch)
+        return [b + self.part * local + i for b in first for i in range(local)]
 
     def __iter__(self):
-        for pos in range(self.start, len(self.order)):
+        for pos in self._positions():
             yield int(self.order[pos]), sample_seed(self.seed, self.epoch, pos)
 
     def __len__(self) -> int:
-        return len(self.order) - self.start
+        return len(self._positions())
 
 
 def fixed_examples(dataset: Dataset, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -69,6 +87,11 @@ class BatchStream:
     (its generator is seeded per epoch) and reads each sample under a seed of its own
     (``sample_seed``), so random augmentations are the same with any number of workers and
     after any resume.
+
+    ``batch_size`` is the global batch. Sharded over ``world_size`` processes, each yields its
+    ``rank``'s contiguous slice of it (``batch_size // world_size`` samples; the same samples,
+    order and augmentation whatever the split), and the position is the global one, so a run
+    resumes with another number of processes.
     """
 
     def __init__(
@@ -78,6 +101,8 @@ class BatchStream:
         seed: int = 0,
         device: str | torch.device = "cpu",
         num_workers: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         n = len(dataset)  # type: ignore[arg-type]
         if n == 0:
@@ -92,6 +117,10 @@ class BatchStream:
         self.seed = seed
         self.device = torch.device(device)
         self.num_workers = num_workers
+        if batch_size % world_size:
+            raise DataError(f"batch_size={batch_size} does not divide over {world_size} processes")
+        self.rank, self.world_size = rank, world_size
+        self.local_batch_size = batch_size // world_size
         self.batches_per_epoch = n // batch_size
         self.epoch = 0
         self.index = 0
@@ -114,8 +143,16 @@ class BatchStream:
         start = self.index * self.batch_size
         return DataLoader(
             _SeededItems(self.dataset),
-            batch_size=self.batch_size,
-            sampler=_OrderSampler(self._order, start, self.seed, self.epoch),
+            batch_size=self.local_batch_size,
+            sampler=_OrderSampler(
+                self._order,
+                start,
+                self.seed,
+                self.epoch,
+                self.batch_size,
+                self.rank,
+                self.world_size,
+            ),
             drop_last=True,
             num_workers=self.num_workers,
             pin_memory=self.device.type == "cuda",
@@ -136,7 +173,8 @@ class BatchStream:
         if self._order is None:
             self._order = self._permutation()
         if self._tensors is not None:
-            idx = self._order[self.index * self.batch_size : (self.index + 1) * self.batch_size]
+            first = self.index * self.batch_size + self.rank * self.local_batch_size
+            idx = self._order[first : first + self.local_batch_size]
             idx = idx.to(self.device)
             batch = {k: v.index_select(0, idx) for k, v in self._tensors.items()}
         else:
