@@ -11,12 +11,17 @@ from safetensors.torch import load_file, save_file
 from ganarium.checkpoint import atomic_write_text
 from ganarium.errors import CheckpointError
 from ganarium.models import Recipe
+from ganarium.nets.own import GivenNets
 
 
-def export_run(run_dir: str, out_dir: str) -> Path:
+def export_run(
+    run_dir: str, out_dir: str, trust_code: bool = False, nets: GivenNets | None = None
+) -> Path:
+    """Write ``out_dir``/model.safetensors + model.json. A run whose config names code to
+    import (own nets) is loaded only with ``trust_code``."""
     from ganarium.runs import load_recipe
 
-    recipe = load_recipe(run_dir)
+    recipe = load_recipe(run_dir, trust_code=trust_code, nets=nets)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.contiguous() for k, v in recipe.state_dict().items()}
@@ -30,21 +35,26 @@ def export_run(run_dir: str, out_dir: str) -> Path:
     return out
 
 
-def load_model(path: str, device: str = "cpu") -> Recipe:
-    """A recipe from an exported folder (model.safetensors + model.json) or a run directory."""
-    from ganarium.runs import build_recipe, info_from_dict, load_recipe
+def load_model(
+    path: str, device: str = "cpu", trust_code: bool = False, nets: GivenNets | None = None
+) -> Recipe:
+    """A recipe from an exported folder (model.safetensors + model.json) or a run directory.
+    Code its config names (``model.net=pkg.module:make``) is imported only with ``trust_code``;
+    nets given from Python when it was trained are handed over again as ``nets``."""
+    from ganarium.runs import build_recipe, check_code_trust, info_from_dict, load_recipe
     from ganarium.train import load_recipe_weights
 
     p = Path(path)
     if (p / "config.yaml").exists():
-        return load_recipe(p, device=device)
+        return load_recipe(p, device=device, trust_code=trust_code, nets=nets)
     if not (p / "model.json").exists() or not (p / "model.safetensors").exists():
         raise CheckpointError(
             f"{p} is neither a run directory nor an exported model (model.json + model.safetensors)"
         )
     meta = json.loads((p / "model.json").read_text())
     cfg = OmegaConf.create(meta["config"])
-    recipe = build_recipe(cfg, info_from_dict(meta["info"]))
+    check_code_trust(cfg, trust_code, nets)
+    recipe = build_recipe(cfg, info_from_dict(meta["info"]), trust_code, nets)
     load_recipe_weights(recipe, {"model": load_file(str(p / "model.safetensors"))})
     recipe.config = cfg  # type: ignore[attr-defined]
     return recipe.to(device).eval()

@@ -171,7 +171,7 @@ def _evaluation(results: dict[str, Any]) -> list[str]:
     return [f"<table>{head}{rows}</table>", *(f"<p class='note'>{n}</p>" for n in notes)]
 
 
-def _class_histogram(run: RunDir) -> list[str]:
+def _class_histogram(run: RunDir, trust_code: bool = False) -> list[str]:
     """For data with known classes: the class histogram of 1,000 samples of the final model,
     read by the data's classifier, as an SVG bar chart with its KL divergence from uniform."""
     import math as _math
@@ -183,7 +183,7 @@ def _class_histogram(run: RunDir) -> list[str]:
     if not run.has_checkpoint():
         return []
     try:
-        recipe = load_recipe(run.path)
+        recipe = load_recipe(run.path, trust_code=trust_code)
     except GanariumError:
         return []
     histogram = domain_of(recipe.info).histogram
@@ -250,7 +250,7 @@ def _about(
     return rows
 
 
-def render_report(run_dir: str | Path) -> str:
+def render_report(run_dir: str | Path, trust_code: bool = False) -> str:
     """The report of the run in ``run_dir`` as one HTML page."""
     import yaml
 
@@ -278,7 +278,7 @@ def render_report(run_dir: str | Path) -> str:
     eval_path = run.path / "eval.json"
     if eval_path.exists():
         out += ["<h2>Evaluation</h2>", *_evaluation(json.loads(eval_path.read_text()))]
-    out += _class_histogram(run)
+    out += _class_histogram(run, trust_code)
     out.append("<h2>Training signals</h2>")
     groups = chart_groups(records, tuple(summary.get("capabilities", {}).get("signals", ())))
     if groups:
@@ -298,8 +298,12 @@ def render_report(run_dir: str | Path) -> str:
     return "\n".join(out)
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the run's report (default ``RUN/report.html``) atomically and return its path."""
+def write_report(
+    run_dir: str | Path, out: str | Path | None = None, trust_code: bool = False
+) -> Path:
+    """Write the run's report (default ``RUN/report.html``) atomically and return its path.
+    Its class histogram samples the model, which for own nets imports the code the run names:
+    only with ``trust_code`` (otherwise the histogram is left out)."""
     path = Path(out) if out is not None else RunDir(run_dir).report
-    atomic_write_text(path, render_report(run_dir))
+    atomic_write_text(path, render_report(run_dir, trust_code))
     return path

@@ -20,8 +20,10 @@ from torch.utils.data import Dataset
 from ganarium.checkpoint import atomic_write_text, load_checkpoint
 from ganarium.config import build_config, merge, parse_overrides, to_dict
 from ganarium.data import DATASETS, DataInfo, dataset_info, load_dataset, quantize_images
+from ganarium.distributed import env_rank
 from ganarium.errors import CheckpointError, ConfigError, DataError
 from ganarium.models import RECIPES, Recipe, generate_batched
+from ganarium.nets.own import GivenNets, check_consent, consent, spec_of
 from ganarium.rundir import RunDir
 from ganarium.train import (
     Callback,
@@ -39,13 +41,34 @@ def data_options(cfg: DictConfig) -> dict[str, Any]:
     return opts
 
 
-def build_recipe(cfg: DictConfig, info: DataInfo) -> Recipe:
+def code_source(cfg: DictConfig) -> str:
+    run_dir = OmegaConf.select(cfg, "run.dir", default=None)
+    return f"run {run_dir}" if run_dir else f"this {cfg.recipe} config"
+
+
+def check_code_trust(
+    cfg: DictConfig, trust_code: bool = False, nets: GivenNets | None = None
+) -> None:
+    """Refuse, before any work, a config that names code to import without consent."""
+    check_consent(to_dict(cfg.model), trust_code, nets, code_source(cfg))
+
+
+def build_recipe(
+    cfg: DictConfig,
+    info: DataInfo,
+    trust_code: bool = False,
+    nets: GivenNets | None = None,
+) -> Recipe:
+    """The config's recipe for ``info``. Code the config names (``model.net=pkg.module:make``)
+    is imported only with ``trust_code`` (a first ``train`` is that consent); ``nets`` are own
+    nets handed over from Python (``ganarium.nets.own``)."""
     cls = RECIPES.get(cfg.recipe)
     model = to_dict(cfg.model)
     for k, v in cls.defaults.items():  # tuples in defaults come back from YAML as lists
         if isinstance(v, tuple) and isinstance(model.get(k), list):
             model[k] = tuple(model[k])
-    return cls(info, **model)
+    with consent(cfg.recipe, model, trust_code, nets, code_source(cfg)):
+        return cls(info, **model)
 
 
 def train_config(cfg: DictConfig) -> TrainConfig:
@@ -67,13 +90,16 @@ def make_trainer(
     run: RunDir | None,
     evaluators: list[Evaluator] | None = None,
     callbacks: list[Callback] | None = None,
+    trust_code: bool = False,
+    nets: GivenNets | None = None,
 ) -> Trainer:
     """Data, recipe and Trainer for a resolved config. Translators preview held-out pairs."""
+    check_code_trust(cfg, trust_code, nets)
     dataset = load_dataset(cfg.data.name, **data_options(cfg))
     if getattr(dataset, "tensors", None) is None:
         dataset[0]  # a file-backed dataset's first item: a broken one fails before any write
     torch.manual_seed(int(cfg.train.seed))  # initial weights are part of the seeded run
-    recipe = build_recipe(cfg, dataset_info(dataset))
+    recipe = build_recipe(cfg, dataset_info(dataset), trust_code, nets)
     preview = held_out_data(cfg) if recipe.capabilities().translate else None
     return Trainer(
         recipe,
@@ -102,7 +128,10 @@ def check_new_run_dir(path: Path) -> None:
             f"run directory {path} already holds a run: resume it with "
             f"`ganarium train --resume {path}` or choose another --run-dir"
         )
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    leftovers = lambda p: p.name.startswith(".config.") and p.name.endswith(".tmp")  # noqa: E731
+    if path.exists() and (
+        not path.is_dir() or any(not leftovers(p) for p in path.iterdir())
+    ):  # a start killed while claiming the folder leaves only its temporary config
         raise ConfigError(
             f"run directory {path} exists and is not empty: choose another --run-dir "
             "(or an empty folder)"
@@ -154,18 +183,30 @@ def start_run(
     run_dir: str | None = None,
     evaluators: list[Evaluator] | None = None,
     callbacks: list[Callback] | None = None,
+    nets: GivenNets | None = None,
+    preset: str | None = None,
 ) -> Trainer:
-    """Resolve the config, create the run directory and return a Trainer ready to ``fit()``."""
-    cfg = build_config(recipe, data, overrides, config_file)
+    """Resolve the config, create the run directory and return a Trainer ready to ``fit()``.
+    ``preset``: a paper's configuration (``ganarium.presets``) under the config file and the
+    overrides.
+    ``nets``: own nets from Python, ``{"G": ..., "D": ...}`` or a factory (``ganarium.nets.own``);
+    a config naming ``model.net=pkg.module:make`` is imported (starting a run is the consent)."""
+    if nets is not None:
+        overrides = [*(overrides or []), f"model.net={spec_of(nets)}"]
+    cfg = build_config(recipe, data, overrides, config_file, preset)
     requested = run_dir or cfg.run.dir or None
-    if requested:
+    if requested and env_rank() == 0:  # under torchrun rank 0 alone claims the folder
         check_new_run_dir(Path(requested))
     train_config(cfg).validate()
-    trainer = make_trainer(cfg, None, evaluators, callbacks)
+    trainer = make_trainer(cfg, None, evaluators, callbacks, trust_code=True, nets=nets)
     # only once everything above validated, so bad input leaves no directory
-    trainer.run = create_run_dir(requested, cfg)
+    writer = trainer.strategy.is_writer
+    run = create_run_dir(requested, cfg) if writer else None
+    cfg.run.dir = trainer.strategy.broadcast_object(cfg.run.dir)  # rank 0's folder on every rank
+    trainer.run = run or RunDir(cfg.run.dir)
     trainer.config_record = to_dict(cfg)
-    trainer.run.create()
+    if writer:
+        trainer.run.create()
     trainer.hold_lock()
     return trainer
 
@@ -179,7 +220,10 @@ def read_config(run: RunDir) -> DictConfig:
 # train.* settings that leave the training mathematics alone, so they may change on resume
 RESUME_HARMLESS = (
     "steps",
+    "kimg",
+    "epochs",
     "device",
+    "accumulate",  # splits the same global batch (like resuming on another number of GPUs)
     "log_every",
     "sample_every",
     "checkpoint_every",
@@ -223,30 +267,44 @@ def resume_run(
     evaluators: list[Evaluator] | None = None,
     overrides: list[str] | None = None,
     callbacks: list[Callback] | None = None,
+    trust_code: bool = False,
+    nets: GivenNets | None = None,
 ) -> Trainer:
     """A Trainer restored from ``run_dir``'s latest checkpoint, holding the run's writer lock.
-    Overrides may change harmless settings (``RESUME_HARMLESS``), such as more train.steps."""
+    Overrides may change harmless settings (``RESUME_HARMLESS``), such as more train.steps.
+    Code the run's config names is imported only with ``trust_code``; nets it was given from
+    Python are handed over again as ``nets``.
+
+    A run stopped before its first checkpoint (killed, out of memory, preempted) starts again
+    from step 0 with its stored config, which ends exactly as an uninterrupted run would;
+    ``trainer.restarted`` says so."""
     run = RunDir(run_dir)
     cfg = read_config(run)
-    if not run.has_checkpoint():
-        raise CheckpointError(f"nothing to resume: {run.path} has no checkpoints/latest.pt yet")
-    lock = run.acquire_lock()  # before anything in the run is rewritten
+    check_code_trust(cfg, trust_code, nets)
+    lock = run.acquire_lock() if env_rank() == 0 else None  # before anything is rewritten
     try:
         if overrides:
             cfg = resume_overrides(cfg, overrides)
             train_config(cfg).validate()
-        trainer = make_trainer(cfg, run, evaluators, callbacks)
+        trainer = make_trainer(cfg, run, evaluators, callbacks, trust_code, nets)
         trainer.lock = lock
-        trainer.resume()
+        if run.has_checkpoint():
+            trainer.resume()
+        else:  # stopped before its first checkpoint: what it wrote is redone from step 0
+            trainer.restarted = True
+            if lock is not None:
+                run.truncate_metrics(0)
         if trainer.cfg.steps < trainer.step:
             raise ConfigError(
                 f"train.steps={trainer.cfg.steps} is below the checkpoint's step {trainer.step}: "
                 f"pass train.steps={trainer.step} or more"
             )
         if overrides:  # only once every value was checked, so a refusal changes nothing
-            atomic_write_text(run.config, OmegaConf.to_yaml(cfg))
+            if lock is not None:
+                atomic_write_text(run.config, OmegaConf.to_yaml(cfg))
     except BaseException:
-        lock.release()
+        if lock is not None:
+            lock.release()
         raise
     return trainer
 
@@ -262,12 +320,18 @@ def info_from_dict(d: dict[str, Any]) -> DataInfo:
 
 
 def load_recipe(
-    run_dir: str | Path, device: str = "cpu", checkpoint: str | Path | None = None
+    run_dir: str | Path,
+    device: str = "cpu",
+    checkpoint: str | Path | None = None,
+    trust_code: bool = False,
+    nets: GivenNets | None = None,
 ) -> Recipe:
     """A trained recipe from a run directory (latest checkpoint), in eval mode, with
-    ``.config`` set to the run's resolved config."""
+    ``.config`` set to the run's resolved config. Code the config names is imported only with
+    ``trust_code``; nets given from Python at the start are handed over again as ``nets``."""
     run = RunDir(run_dir)
     cfg = read_config(run)
+    check_code_trust(cfg, trust_code, nets)
     path = Path(checkpoint) if checkpoint else run.latest
     if not path.exists():
         raise CheckpointError(f"{run.path} has no checkpoint yet ({path.name}): train it first")
@@ -278,7 +342,7 @@ def load_recipe(
             f"checkpoint {path} is from recipe {state.get('recipe')!r} but the run's config "
             f"says {cfg.recipe!r}"
         )
-    recipe = build_recipe(cfg, info_from_dict(state["info"]))
+    recipe = build_recipe(cfg, info_from_dict(state["info"]), trust_code, nets)
     load_recipe_weights(recipe, state)
     recipe.to(dev).eval()
     recipe.config = cfg
@@ -335,6 +399,7 @@ def evaluate_run(
     device: str = "cpu",
     progress: bool = True,
     fake_dir: str | None = None,
+    trust_code: bool = False,
 ) -> dict[str, float]:
     """Sample ``n`` images from a run's latest checkpoint (seeded, quantized to 8 bits as image
     files hold them) or read them from ``fake_dir`` (e.g. written by ``ganarium sample --out
@@ -351,7 +416,7 @@ def evaluate_run(
     )
 
     check_metrics(metrics)
-    recipe = load_recipe(run_dir, device=device)
+    recipe = load_recipe(run_dir, device=device, trust_code=trust_code)
     if recipe.capabilities().translate:  # translators: their held-out pairs, not noise samples
         res = _evaluate_translator(
             recipe, metrics, n, extractor, inception_weights, device, fake_dir

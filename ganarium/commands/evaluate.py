@@ -35,6 +35,12 @@ def _add(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--inception-weights", help="a local pt_inception-2015-12-05 weights file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="import the code the run's config names (own nets, model.net=pkg.module:make); "
+        "only for code you trust",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -74,10 +80,11 @@ def run(args: argparse.Namespace) -> None:
             inception_weights=args.inception_weights,
             device=args.device,
             fake_dir=fake,
+            trust_code=args.trust_code,
         )
         from ganarium.report import write_report
 
-        write_report(args.run)  # the report shows the latest evaluation
+        write_report(args.run, trust_code=args.trust_code)  # shows the latest evaluation
     print(format_table(res))
 
 

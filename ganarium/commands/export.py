@@ -14,6 +14,12 @@ def _add(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", required=True, help="the folder to write (created if its parent exists)"
     )
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="import the code the run's config names (own nets, model.net=pkg.module:make); "
+        "only for code you trust",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -23,7 +29,7 @@ def run(args: argparse.Namespace) -> None:
 
     read_config(RunDir(args.run))  # a folder that is no run fails before --out is created
     out = writable_dir(args.out, "--out")
-    export_run(args.run, str(out))
+    export_run(args.run, str(out), trust_code=args.trust_code)
     print(f"exported {args.run} -> {out} (load with ganarium.load({str(out)!r}))")
 
 

@@ -46,6 +46,12 @@ def _add_edit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label", type=int, required=True, help="the class to re-generate it as")
     p.add_argument("--out", default="edited.png", help="where to write the edited image")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="import the code the run's config names (own nets, model.net=pkg.module:make); "
+        "only for code you trust",
+    )
 
 
 def run_edit(args: argparse.Namespace) -> None:
@@ -53,7 +59,7 @@ def run_edit(args: argparse.Namespace) -> None:
     from ganarium.runs import load_recipe
 
     image = existing_file(args.image, "--image")
-    recipe = load_recipe(args.run, device=args.device)
+    recipe = load_recipe(args.run, device=args.device, trust_code=args.trust_code)
     recipe.require("edit")
     out = writable_file(args.out, "--out", IMAGE_OUT)
     k = recipe.info.num_classes
@@ -76,6 +82,12 @@ def _add_encode(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--latent", help="also save the latents E(x) to this .pt file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="import the code the run's config names (own nets, model.net=pkg.module:make); "
+        "only for code you trust",
+    )
 
 
 def run_encode(args: argparse.Namespace) -> None:
@@ -92,7 +104,7 @@ def run_encode(args: argparse.Namespace) -> None:
     )
     if not files:
         raise UsageError(f"--image {source} holds no images")
-    recipe = load_recipe(args.run, device=args.device)
+    recipe = load_recipe(args.run, device=args.device, trust_code=args.trust_code)
     recipe.require("encode")
     out = writable_file(args.out, "--out", IMAGE_OUT)
     latent_out = writable_file(args.latent, "--latent", (".pt",)) if args.latent else None
@@ -124,6 +136,12 @@ def _add_translate(p: argparse.ArgumentParser) -> None:
         "image's size (recipes that translate instances, e.g. instagan)",
     )
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="import the code the run's config names (own nets, model.net=pkg.module:make); "
+        "only for code you trust",
+    )
 
 
 def _read_masks(paths: list[str], size: tuple[int, int]):
@@ -160,7 +178,7 @@ def run_translate(args: argparse.Namespace) -> None:
         files = list_images(existing_dir(args.input, "--input"))
         if not files:
             raise UsageError(f"--input {args.input} holds no images")
-    recipe = load_recipe(args.run, device=args.device)
+    recipe = load_recipe(args.run, device=args.device, trust_code=args.trust_code)
     directions = recipe.capabilities().translate
     if not directions:
         raise UsageError(

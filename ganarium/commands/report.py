@@ -14,6 +14,12 @@ def _add(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--figures", help="a study's figures also as PNG files in this folder (studies only)"
     )
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="let the report sample a run with own nets, importing the code its config names "
+        "(without it, such a report leaves out the class histogram)",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -30,7 +36,7 @@ def run(args: argparse.Namespace) -> None:
         raise UsageError(f"--figures is for study directories; {args.run} is a run: drop it")
     from ganarium.report import write_report
 
-    print(write_report(args.run, out))
+    print(write_report(args.run, out, trust_code=args.trust_code))
 
 
 COMMANDS.add(

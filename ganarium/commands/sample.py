@@ -54,6 +54,12 @@ def _add(p: argparse.ArgumentParser) -> None:
         help="samples per generator call (the noise drawn depends on it; `eval` draws 500 at a time)",
     )
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="import the code the run's config names (own nets, model.net=pkg.module:make); "
+        "only for code you trust",
+    )
 
 
 GRID_MODES = ("vary_code", "mix", "interpolate", "caption", "instance", "steps")
@@ -134,7 +140,7 @@ def run(args: argparse.Namespace) -> None:
     if len(asked) > 1:
         flags = ", ".join("--" + m.replace("_", "-") for m in asked)
         raise UsageError(f"{flags} each draw their own grid: use one at a time")
-    recipe = load_recipe(args.run, device=args.device)
+    recipe = load_recipe(args.run, device=args.device, trust_code=args.trust_code)
     out = _output(args.out, grid_only=bool(asked))
     torch.manual_seed(args.seed)
     extra = {}

@@ -23,6 +23,11 @@ from ganarium.models import (
     StepOutput,
 )
 from ganarium.nets import NETS
+from ganarium.nets.own import NetContract, build_own_nets, is_own
+
+# what a recipe computes itself when it overrides these (own losses, own players, own fakes)
+OWN_STEP_METHODS = ("d_loss", "g_loss", "phases", "configure_optimizers")
+FRESH_FAKE_METHODS = ("d_loss", "g_loss", "phases", "d_fakes", "fake_batch")
 
 
 class AdversarialRecipe(Recipe):
@@ -30,7 +35,14 @@ class AdversarialRecipe(Recipe):
 
     ``net='auto'`` picks ``mlp`` for vector data and ``auto_image_net`` for images.
     Width/``None`` hyper-parameters fall back to the net family's own defaults.
+    ``net='pkg.module:factory'`` builds the user's own G and D (``ganarium.nets.own``), which
+    must meet ``own_net_contract``; subclasses that need more (heads on D's features) extend it.
+    ``reuse_fakes`` trains G on the fakes the D phase drew (one G forward per step).
     """
+
+    own_net_contract: ClassVar[NetContract] = NetContract()
+    # None: own nets are taken unless the class computes its own losses or players
+    own_nets: ClassVar[bool | None] = None
 
     auto_image_net: ClassVar[str] = "dcgan"
     defaults: ClassVar[dict[str, Any]] = dict(
@@ -50,6 +62,7 @@ class AdversarialRecipe(Recipe):
         lr_d=2e-4,
         betas=(0.5, 0.999),
         n_critic=1,
+        reuse_fakes=False,
     )
 
     hparam_help: ClassVar[dict[str, str]] = dict(
@@ -70,6 +83,8 @@ class AdversarialRecipe(Recipe):
         lr_d="D's learning rate",
         betas="Adam's (beta1, beta2)",
         n_critic="D steps per G step",
+        reuse_fakes="train G on the fakes of the D phase (G runs once per step, its graph kept "
+        "for the G phase) instead of drawing new ones; needs n_critic=1",
     )
 
     # -- nets ------------------------------------------------------------------------------
@@ -83,7 +98,50 @@ class AdversarialRecipe(Recipe):
         """The DataInfo the nets see: labels only reach them when the recipe is conditional."""
         return info if self.hp.conditional else dataclasses.replace(info, num_classes=0)
 
+    def overridden(self, names: tuple[str, ...]) -> list[str]:
+        """Which of these methods this recipe's class defines itself."""
+        return [n for n in names if getattr(type(self), n) is not getattr(AdversarialRecipe, n)]
+
+    def net_options(self) -> dict[str, Any]:
+        """The options handed to an own-net factory with the DataInfo."""
+        keys = ("z_dim", "g_width", "d_width", "g_norm", "d_norm", "g_cond", "d_cond")
+        return {k: getattr(self.hp, k) for k in keys} | {"conditional": self.hp.conditional}
+
+    def build_own(self, info: DataInfo) -> None:
+        own = self.own_nets
+        mine = self.overridden(OWN_STEP_METHODS)
+        if own is False or (own is None and mine):
+            why = f" (it defines its own {', '.join(mine)})" if mine else ""
+            raise ConfigError(
+                f"recipe {self.name!r} does not take own nets{why}: model.net={self.hp.net} "
+                "works with recipes that train AdversarialRecipe's G and D, e.g. dcgan"
+            )
+        nets = build_own_nets(
+            self.hp.net, self.net_info(info), self.net_options(), self.own_net_contract, self.name
+        )
+        self.G, self.D = nets["G"], nets["D"]
+        self.adv = LOSSES.get(self.hp.loss)
+
+    def check_reuse_fakes(self) -> None:
+        if not self.hp.reuse_fakes:
+            return
+        if self.hp.n_critic != 1:
+            raise ConfigError(
+                f"model.reuse_fakes needs n_critic=1 (got {self.hp.n_critic}): each D step "
+                "needs fresh fakes"
+            )
+        mine = self.overridden(FRESH_FAKE_METHODS)
+        if mine:
+            raise ConfigError(
+                f"recipe {self.name!r} draws its fakes itself ({', '.join(mine)}): "
+                "model.reuse_fakes is not available for it"
+            )
+
     def build(self, info: DataInfo) -> None:
+        self.check_reuse_fakes()
+        if is_own(self.hp.net):
+            self.build_own(info)
+            return
         family = NETS.get(self.net_family_name(info))
         ninfo = self.net_info(info)
         g_kw: dict[str, Any] = {
@@ -114,10 +172,21 @@ class AdversarialRecipe(Recipe):
         raise ConfigError(f"unknown optimizer {self.hp.optimizer!r}: use adam or rmsprop")
 
     # -- training --------------------------------------------------------------------------
+    def g_shows_real(self) -> bool:
+        """Whether the G phase shows D real images (the relativistic loss does; BiGAN's pairs
+        do), so that its batch counts as images seen; otherwise G uses it for its size only."""
+        return self.hp.loss == "relativistic"
+
     def phases(self) -> list[Phase]:
         return [
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=self.after_d_step),
-            Phase("G", self.g_loss, "G"),
+            Phase(
+                "G",
+                self.g_loss,
+                "G",
+                real=self.g_shows_real(),
+                batch="D" if self.hp.reuse_fakes else None,
+            ),
         ]
 
     def capabilities(self) -> Capabilities:
@@ -136,9 +205,23 @@ class AdversarialRecipe(Recipe):
         with torch.no_grad():
             return self.fake_batch(batch)
 
+    def reused_fakes(self, batch: Batch, ctx: StepContext) -> tuple[Tensor, Tensor | None]:
+        """reuse_fakes: fakes drawn with G's graph, left in ``ctx.shared`` for this step's G
+        phase (G's weights do not change in between), detached for D."""
+        frozen = [p for p in self.G.parameters() if not p.requires_grad]
+        for p in frozen:
+            p.requires_grad_(True)
+        try:
+            fake, y = self.fake_batch(batch)
+        finally:
+            for p in frozen:
+                p.requires_grad_(False)
+        ctx.shared["fakes"] = (fake, y)
+        return fake.detach(), y
+
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
-        fake, y = self.d_fakes(batch)
+        fake, y = self.reused_fakes(batch, ctx) if self.hp.reuse_fakes else self.d_fakes(batch)
         d_real, d_fake = self.D(self.augmenter(real), y), self.D(self.augmenter(fake), y)
         self.augmenter.observe(d_real.detach())
         loss = self.adv.d(d_real, d_fake)
@@ -150,7 +233,7 @@ class AdversarialRecipe(Recipe):
         return loss, logs
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        fake, y = self.fake_batch(batch)
+        fake, y = ctx.shared.pop("fakes") if self.hp.reuse_fakes else self.fake_batch(batch)
         d_fake = self.D(self.augmenter(fake), y)
         relativistic = self.hp.loss == "relativistic"
         d_real = self.D(self.augmenter(batch["image"]), y).detach() if relativistic else None

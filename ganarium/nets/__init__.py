@@ -28,7 +28,19 @@ class NetFamily:
     description: str = ""
 
 
-NETS: Registry[NetFamily] = Registry("net", package="ganarium.nets")
+class NetRegistry(Registry[NetFamily]):
+    """The net families; a name with ':' names a user's own nets (``ganarium.nets.own``), which
+    only recipes built on AdversarialRecipe's G and D take: a family lookup of one refuses."""
+
+    def get(self, name: str) -> NetFamily:
+        if ":" in name:
+            from ganarium.nets.own import refuse_family
+
+            refuse_family(name)
+        return super().get(name)
+
+
+NETS: NetRegistry = NetRegistry("net", package="ganarium.nets")
 
 DCondMode = Literal["none", "projection", "concat"]
 
