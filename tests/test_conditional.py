@@ -367,26 +367,67 @@ def test_triplegan_pseudo_discriminative_loss_starts_at_its_step(tmp_path):
     assert "C/pseudo" in by_step[4] and math.isfinite(by_step[4]["C/pseudo"])
 
 
-@pytest.mark.parametrize("c_pairs", ["argmax", "expectation"])
-def test_triplegan_classifier_pair_terms_match_their_definitions(c_pairs):
-    import torch.nn.functional as F
+class _LabelD(torch.nn.Module):
+    """A D whose score of a pair (x, y) is ``score[y]``, whatever x is; it records the pairs."""
 
-    recipe, data = _tiny_triplegan(c_pairs=c_pairs)
-    recipe.eval()  # D's batch norm on running statistics: outputs independent of the batch
-    x = data.tensors["image"][:6]
-    logits = torch.randn(6, 10)
-    p = logits.softmax(1)
-    d_all = torch.stack([recipe.D(x, torch.full((6,), k)) for k in range(10)], 1)  # (6, K)
-    if c_pairs == "expectation":  # E_{y ~ p_c(y|x)} over all K labels
-        want_fake = (p * F.softplus(d_all)).sum(1).mean()
-        want_c = (p * F.softplus(-d_all)).sum(1).mean()
-    else:  # C's argmax label; C's side weighted by its confidence
-        y = p.argmax(1)
-        d = d_all.gather(1, y[:, None]).squeeze(1)
-        want_fake = F.softplus(d).mean()
-        want_c = (p.max(1).values * F.softplus(-d)).mean()
-    torch.testing.assert_close(recipe._c_pair_loss(x, logits, fake=True), want_fake)
-    torch.testing.assert_close(recipe._c_pair_loss(x, logits, fake=False), want_c)
+    def __init__(self, score: list[float]) -> None:
+        super().__init__()
+        self.score = torch.nn.Parameter(torch.tensor(score))
+        self.pairs: list[tuple[int, int]] = []
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        self.pairs += [(int(x[i].sum()), int(y[i])) for i in range(len(y))]
+        return self.score[y] + 0.0 * x.flatten(1).sum(1)
+
+
+def _c_pairs_seen(c_pairs: str, fake: bool, score: list[float]):
+    """C believes 3/4 in label 2 and 1/4 in label 5 for four images (image i sums to i);
+    returns (pairs D saw, d loss / d score, d loss / d C's logits)."""
+    recipe, _ = _tiny_triplegan(c_pairs=c_pairs)
+    recipe.D = _LabelD(score)
+    x = torch.arange(4.0)[:, None, None, None].expand(4, 1, 16, 16) / 256
+    logits = torch.full((4, 10), -1e4)
+    logits[:, 2], logits[:, 5] = math.log(3.0), 0.0
+    logits.requires_grad_(True)
+    recipe._c_pair_loss(x, logits, fake=fake).backward()
+    return recipe.D.pairs, _grad(recipe.D.score), _grad(logits)
+
+
+def _grad(t: torch.Tensor) -> torch.Tensor:
+    return torch.zeros_like(t) if t.grad is None else t.grad
+
+
+@pytest.mark.parametrize("fake", [True, False])
+def test_triplegan_scores_cs_pairs_with_every_label_or_cs_label(fake):
+    """Triple-GAN (Li et al. 2017): D judges (x, y ~ p_c(y|x)); ``expectation`` scores x with
+    every label, ``argmax`` with C's label alone."""
+    every, _, _ = _c_pairs_seen("expectation", fake, [0.0] * 10)
+    assert sorted(every) == [(i, k) for i in range(4) for k in range(10)]
+    argmax, _, _ = _c_pairs_seen("argmax", fake, [0.0] * 10)
+    assert sorted(argmax) == [(i, 2) for i in range(4)]
+
+
+def test_triplegan_d_treats_cs_pairs_as_fake_in_proportion_to_cs_belief():
+    _, grad, _ = _c_pairs_seen("expectation", True, [0.0] * 10)
+    assert (grad[[2, 5]] > 0).all()  # a D step lowers its score of C's pairs
+    assert grad[2] == pytest.approx(3 * grad[5])  # label 2 is 3 times as likely as label 5
+    assert (grad[[0, 1, 3, 4, 6, 7, 8, 9]] == 0).all()  # labels C rules out do not count
+    _, grad, _ = _c_pairs_seen("argmax", True, [0.0] * 10)
+    assert grad[2] > 0 and (grad[torch.arange(10) != 2] == 0).all()  # C's label alone
+
+
+def test_triplegan_c_moves_towards_the_labels_d_accepts():
+    accepts_5 = [-4.0] * 10
+    accepts_5[5] = 4.0
+    _, grad, logits_grad = _c_pairs_seen("expectation", False, accepts_5)
+    assert grad[5] < 0  # C's loss falls as D scores its pairs more real
+    assert (logits_grad[:, 5] < logits_grad[:, 2]).all()  # a C step shifts belief from 2 to 5
+    # argmax: C's label is 2 and D rejects it; the only gradient is C's confidence in it, which
+    # a C step lowers, and less so when D accepts the label
+    _, _, rejected = _c_pairs_seen("argmax", False, accepts_5)
+    assert (rejected[:, 2] > 0).all()
+    _, _, accepted = _c_pairs_seen("argmax", False, [4.0] * 10)
+    assert (accepted[:, 2].abs() < rejected[:, 2].abs()).all()
 
 
 def test_triplegan_steps_before_any_label_is_seen():

@@ -5,9 +5,10 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
 from ganarium.checks import learning_check
-from ganarium.models import RECIPES, CapabilityError
+from ganarium.models import RECIPES, CapabilityError, StepContext
 from ganarium.runs import load_recipe, start_run
 
 RECIPE_NAMES = RECIPES.names()
@@ -20,19 +21,70 @@ def _overrides(name: str) -> tuple[str, list[str]]:
     return check.data, items
 
 
-def test_registry_has_the_loss_family():
-    for name in (
-        "gan",
-        "gan-ns",
-        "dcgan",
-        "lsgan",
-        "wgan",
-        "wgan-gp",
-        "dragan",
-        "sngan",
-        "sngan-resnet",
-    ):
-        assert name in RECIPE_NAMES
+def _softplus(v: float) -> float:
+    return math.log1p(math.exp(v))
+
+
+# The loss family: D's and G's loss when D outputs 0.5 for every input (its input gradient is 0,
+# so a gradient penalty (||grad|| - 1)^2 adds its full weight), from each paper's definitions.
+SP_UP, SP_DOWN = _softplus(0.5), _softplus(-0.5)  # -log(1 - D) and -log D at logit 0.5
+LOSS_FAMILY = {
+    "gan": (SP_DOWN + SP_UP, -SP_UP),  # minimax, saturating G: Goodfellow et al. 2014, Eq. 1
+    "gan-ns": (SP_DOWN + SP_UP, SP_DOWN),  # G maximises log D (Sec. 3)
+    "dcgan": (SP_DOWN + SP_UP, SP_DOWN),
+    "lsgan": (0.5 * (0.5**2 + 0.5**2), 0.5 * 0.5**2),  # a=0, b=c=1: Mao et al. 2017, Eq. 9
+    "wgan": (0.0, -0.5),  # E C(G(z)) - E C(x): Arjovsky et al. 2017
+    "wgan-gp": ("gp", -0.5),  # + lambda (||grad|| - 1)^2: Gulrajani et al. 2017, Eq. 3
+    "dragan": ("gp", SP_DOWN),  # non-saturating + the penalty around real data: Kodali et al.
+    "sngan": (0.5 + 1.5, -0.5),  # hinge: Miyato et al. 2018
+    "sngan-resnet": (0.5 + 1.5, -0.5),
+}
+
+
+class _ConstantD(nn.Module):
+    """A D that says 0.5 whatever it sees (still a function of its input, for penalties)."""
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return 0.0 * x.flatten(1).sum(1) + 0.5
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_FAMILY))
+def test_loss_family_recipes_train_with_their_papers_losses(name):
+    from ganarium.checks import check_trainer
+
+    trainer = check_trainer(name, steps=1)[0]
+    recipe, batch, ctx = trainer.recipe, next(trainer.stream), StepContext(0, 1)
+    want_d, want_g = LOSS_FAMILY[name]
+    if want_d == "gp":
+        want_d = recipe.hp.gp_weight + (SP_DOWN + SP_UP if name == "dragan" else 0.0)
+    recipe.D = _ConstantD()
+    assert recipe.d_loss(batch, ctx)[0].item() == pytest.approx(want_d, abs=1e-5)
+    assert recipe.g_loss(batch, ctx)[0].item() == pytest.approx(want_g, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_FAMILY))
+def test_only_wgan_clips_d_and_only_sngan_normalises_its_spectrum(name):
+    """WGAN clips D's weights after each D step (Arjovsky et al. 2017, Alg. 1); SNGAN divides
+    each weight by its spectral norm (Miyato et al. 2018), so scaling the weights leaves D's
+    output as it was. Neither holds for the other members of the family."""
+    from ganarium.checks import check_trainer
+
+    trainer = check_trainer(name, steps=1)[0]
+    recipe, x = trainer.recipe.eval(), next(trainer.stream)["image"][:8]
+    weights = [p for k, p in recipe.D.named_parameters() if k.endswith(("weight", "original"))]
+    with torch.no_grad():
+        before = recipe.D(x)
+        for p in weights:
+            p.mul_(100.0)
+        scale_free = torch.allclose(recipe.D(x), before, rtol=1e-4, atol=1e-5)
+    assert scale_free == name.startswith("sngan")
+    with torch.no_grad():
+        for p in recipe.D.parameters():
+            p.fill_(1.0)
+    (d_phase,) = [ph for ph in trainer.phases if ph.optimizer == "D"]
+    d_phase.after(StepContext(0, 1))
+    largest = max(p.abs().max().item() for p in recipe.D.parameters())
+    assert largest == pytest.approx(recipe.hp.clip if name == "wgan" else 1.0)
 
 
 @pytest.mark.parametrize("name", RECIPE_NAMES)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from test_learning import KNOWN_FAILING
 
+from ganarium.checks import CHECK_KINDS, learning_check
 from ganarium.models import RECIPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,14 +18,50 @@ def test_readme_starts_with_the_two_setup_commands():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_every_recipe_has_measured_figures_in_the_readme():
+def _readme_rows() -> dict[str, list[str]]:
+    """The README recipe table's rows by recipe: its cells, stripped."""
     text = (ROOT / "README.md").read_text()
     table = text[text.index("<!-- recipes:begin -->") : text.index("<!-- recipes:end -->")]
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0].startswith("`") and cells[0].endswith("`"):
+            rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def _figures(cell: str) -> dict[str, str]:
+    """'domain fid 109, classes covered 9' -> {'domain fid': '109', 'classes covered': '9'}"""
+    return dict(part.rsplit(" ", 1) for part in cell.split(", ")) if cell else {}
+
+
+def _shown(key: str, value: float) -> str:
+    """A figure as scripts/learning_table.py prints it (3 significant digits, counts whole)."""
+    return f"{value:.0f}" if key in ("modes_covered", "classes_covered") else f"{value:.3g}"
+
+
+def test_every_recipe_has_a_readme_row_whose_verdict_its_checks_judge_gives():
+    """Each registered recipe has a row; its figures are the stored run's and its pass column is
+    what the check's own judge says of those figures against today's bars (not the stored flag),
+    for a run of today's check (kind and steps); all pass but the known failures."""
+    rows = _readme_rows()
     results = json.loads((ROOT / "docs" / "learning_checks.json").read_text())
     for name in RECIPES.names():
-        assert f"| `{name}` |" in table, (
-            f"{name} missing from README table: run scripts/learning_table.py"
+        assert name in rows, f"{name} missing from README table: run scripts/learning_table.py"
+        assert name in results, f"{name} has no measured learning check"
+        stored, check = results[name], learning_check(name)
+        assert (stored["kind"], stored["steps"]) == (check.kind, check.steps), (
+            f"{name} was measured by another check: scripts/learning_table.py --only {name}"
         )
-        assert name in results and results[name]["after"], f"{name} has no measured learning check"
+        failures = CHECK_KINDS.get(check.kind).judge(
+            stored["before"], stored["after"], dict(check.bars)
+        )
+        cells = rows[name]
+        for column, figures in ((4, stored["before"]), (5, stored["after"])):
+            shown = {k.replace("_", " "): _shown(k, v) for k, v in figures.items()}
+            assert _figures(cells[column]) == shown, f"{name}: README figures differ from the run"
+        assert cells[7] == ("**no**" if failures else "yes"), (
+            f"{name}: README says {cells[7]!r}, its judge says {failures or 'pass'}"
+        )
         if name not in KNOWN_FAILING:  # those show their failing figures, with the reason
-            assert results[name]["passed"], f"{name}'s recorded learning check failed"
+            assert not failures, f"{name}'s recorded learning check fails its bars: {failures}"
