@@ -53,10 +53,13 @@ print(json.dumps({"before": r.before, "after": r.after, "bars": r.bars, "failure
 
 
 def check_signature(name: str) -> str:
-    """What a run's result depends on besides the seed and kernels: the registered check."""
+    """What a run's result depends on besides the seed and kernels: the registered check's
+    settings (its reason and tier do not change the result)."""
+    import dataclasses
+
     from ganarium.checks import learning_check
 
-    return repr(learning_check(name))
+    return repr(dataclasses.replace(learning_check(name), reason="", slow=False))
 
 
 def run_one(name: str, seed: int, kernel: str) -> dict:
@@ -101,8 +104,16 @@ def summarise(results: dict) -> dict[str, dict]:
     from ganarium.checks import learning_check
 
     out: dict[str, dict] = {}
+    signatures: dict[str, str | None] = {}
     for key, run in sorted(results["runs"].items()):
         name, seed, kernel = key.split("|")
+        if name not in signatures:
+            try:
+                signatures[name] = check_signature(name)
+            except LookupError:
+                signatures[name] = None
+        if run.get("check") != signatures[name]:
+            continue  # a run of the check as it was before a change: not counted
         entry = out.setdefault(
             name,
             {"runs": 0, "passes": 0, "failed": [], "worst": {}, "slow": False},

@@ -43,7 +43,12 @@ from ganarium.models.cgan import CGAN, CONDITIONAL_CHECK
         **{
             **CONDITIONAL_CHECK,
             "kind": "icgan-edit",
+            "steps": 2000,
+            "slow": True,
             "bars": dict(fid_ratio=0.5, class_accuracy=0.85, label_kept=0.8, edit_accuracy=0.8),
+            "reason": "slow (about 95 CPU s; make test must stay under 20 minutes on 2 cores); "
+            "2000 steps: at cgan's 1000 the requested-class accuracy was 0.83 and 0.846 "
+            "on seeds 1 and 2 (bar 0.85); at 2000 it is 0.95-0.96 on seeds 0-2",
         }
     ),
 )

@@ -47,10 +47,14 @@ from ganarium.nets.lapgan import ResidualDiscriminator, ResidualGenerator, downs
         kind="lapgan-levels",
         data="digits",
         data_options=dict(size=16),
-        steps=800,
+        steps=1200,
         model=dict(z_dim=32, g_width=32, d_width=32),
         train=dict(batch_size=64),
         bars=dict(fid_ratio=0.5, classes_covered=9),
+        slow=True,
+        reason="slow (about 60 CPU s; make test must stay under 20 minutes on 2 cores); "
+        "1200 steps: at 800 seed 2 covered 8 classes (bar 9); at 1200 seeds 0 / 1 / 2 "
+        "cover 9 / 10 / 9",
     ),
 )
 class LAPGAN(Recipe):
