@@ -102,6 +102,19 @@ def measure(args, size: int, width: int) -> str:
     )
 
 
+def replace_section(path: Path, section: str) -> str:
+    """The results file with this benchmark's section replaced (or added first); the other
+    benchmarks' sections are kept."""
+    old = path.read_text() if path.exists() else "# Benchmark results\n\n"
+    title = section.splitlines()[0]
+    if title not in old:
+        head, _, rest = old.partition("\n## ")
+        return f"{head.rstrip()}\n\n{section}\n" + (f"## {rest}" if rest else "")
+    before, _, after = old.partition(title)
+    _, nxt, tail = after.partition("\n## ")
+    return before + section + ("\n## " + tail if nxt else "")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=7)
@@ -116,8 +129,7 @@ def main() -> None:
         [sys.argv[0].split("/")[-2] + "/" + sys.argv[0].split("/")[-1], *sys.argv[1:]]
     )
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}"
-    text = (
-        "# Benchmark results\n\n"
+    section = (
         "## Trainer overhead vs a plain PyTorch loop (target: <= 3%)\n\n"
         f"Machine: {machine}, torch {torch.__version__}, Python {platform.python_version()}.  \n"
         f"Command: `{cmd}` ({args.rounds} alternating rounds of {args.steps} steps; medians).\n\n"
@@ -126,7 +138,7 @@ def main() -> None:
         + "\n"
     )
     print("\n".join(rows))
-    Path(args.out).write_text(text)
+    Path(args.out).write_text(replace_section(Path(args.out), section))
     print(f"wrote {args.out}")
 
 
