@@ -873,8 +873,8 @@ class Trainer:
             "recipe": self.recipe.name,
             # per player (what its optimizer steps, EMA copies excluded), then per net
             "nets": {
-                k: sum(p.numel() for p in {id(p): p for p in ps}.values())
-                for k, ps in self._params.items()
+                k: sum(p.numel() for p in ps)
+                for k, ps in player_parameters(self.optimizers).items()
             },
             "modules": self.recipe.parameter_counts(),
             "capabilities": self.recipe.capabilities().to_dict(),
@@ -971,6 +971,21 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_end(self)
         return self.history
+
+
+def player_parameters(
+    optimizers: dict[str, torch.optim.Optimizer],
+) -> dict[str, list[torch.nn.Parameter]]:
+    """Each player's parameters: what its optimizer steps (so EMA copies and frozen teachers are
+    left out), a parameter in two of its groups once."""
+    out: dict[str, list[torch.nn.Parameter]] = {}
+    for player, opt in optimizers.items():
+        seen: dict[int, torch.nn.Parameter] = {}
+        for group in opt.param_groups:
+            for p in group["params"]:
+                seen.setdefault(id(p), p)
+        out[player] = list(seen.values())
+    return out
 
 
 def load_recipe_weights(recipe: Recipe, state: dict[str, Any]) -> None:

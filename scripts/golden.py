@@ -17,27 +17,17 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
-import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from check_robustness import cpu_model  # scripts/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "scripts" / "golden.json"
 STEPS, BATCH = 10, 16
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _digest(value: object, h: hashlib._Hash) -> None:
@@ -55,9 +45,7 @@ def _digest(value: object, h: hashlib._Hash) -> None:
         for v in value:
             _digest(v, h)
     else:
-        buf = io.StringIO()
-        buf.write(repr(value))
-        h.update(buf.getvalue().encode())
+        h.update(repr(value).encode())
 
 
 def recipe_hash(name: str) -> str:

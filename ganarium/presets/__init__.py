@@ -41,6 +41,7 @@ import yaml
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError, suggest
 from ganarium.models import RECIPES, Recipe
+from ganarium.train import player_parameters as _optimizer_players
 
 PRESETS_DIR = Path(__file__).parent
 MATCHES = ("exact", "formula", "paper")
@@ -157,14 +158,7 @@ def build_preset_recipe(
 
 def player_parameters(recipe: Recipe) -> dict[str, list[torch.nn.Parameter]]:
     """Each player's parameters (what its optimizer steps), EMA copies excluded, no duplicates."""
-    out: dict[str, list[torch.nn.Parameter]] = {}
-    for player, opt in recipe.configure_optimizers().items():
-        seen: dict[int, torch.nn.Parameter] = {}
-        for group in opt.param_groups:
-            for p in group["params"]:
-                seen.setdefault(id(p), p)
-        out[player] = list(seen.values())
-    return out
+    return _optimizer_players(recipe.configure_optimizers())
 
 
 def player_parameter_counts(recipe: Recipe) -> dict[str, int]:
