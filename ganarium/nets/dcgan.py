@@ -62,21 +62,28 @@ class DCGANDiscriminator(Discriminator):
         norm: str = "batch",
         cond: str = "none",
         slope: float = 0.2,
+        kernel: int = 4,
+        conv_bias: bool | None = None,
+        family: str = "dcgan",
     ) -> None:
-        check_image(info, "dcgan")
+        """``kernel``: the stride-2 convolutions' size (padded to halve the resolution);
+        ``conv_bias``: biases on the normed convolutions (None: only where no norm follows)."""
+        check_image(info, family)
         r0, k = upsampling_plan(info.resolution)
         c_last = width * 2 ** (k - 1)
         spectral = check_norm(norm) == "spectral"
         super().__init__(c_last * r0 * r0, info.num_classes, cond, spectral)  # type: ignore[arg-type]
         c_in = self.input_channels(info.channels, info.num_classes, self.cond)
+        pad = (kernel - 1) // 2
+        bias = norm in ("none", "spectral") if conv_bias is None else conv_bias
         layers: list[nn.Module] = [
-            sn(nn.Conv2d(c_in, width, 4, 2, 1), spectral),
+            sn(nn.Conv2d(c_in, width, kernel, 2, pad), spectral),
             nn.LeakyReLU(slope, True),
         ]
         c = width
         for _ in range(k - 1):
             layers += [
-                sn(nn.Conv2d(c, c * 2, 4, 2, 1, bias=norm in ("none", "spectral")), spectral),
+                sn(nn.Conv2d(c, c * 2, kernel, 2, pad, bias=bias), spectral),
                 feature_norm(norm, c * 2),
                 nn.LeakyReLU(slope, True),
             ]

@@ -13,9 +13,10 @@ import torch
 from torch import nn
 
 from ganarium.data import DataInfo
-from ganarium.nets import NETS, Discriminator, Generator, NetFamily, check_image, upsampling_plan
+from ganarium.nets import NETS, Generator, NetFamily, check_image, upsampling_plan
+from ganarium.nets.dcgan import DCGANDiscriminator
 from ganarium.nn.conditioning import LatentMode
-from ganarium.nn.norms import check_norm, feature_norm, sn
+from ganarium.nn.norms import check_norm, feature_norm
 
 
 def _deconv(c_in: int, c_out: int, stride: int) -> nn.ConvTranspose2d:
@@ -57,8 +58,9 @@ class LSGANGenerator(Generator):
         return self.body(self.stem(h))
 
 
-class LSGANDiscriminator(Discriminator):
-    """(B, C, R, R) -> features (B, 8w * r0 * r0) -> logit (B,)."""
+class LSGANDiscriminator(DCGANDiscriminator):
+    """(B, C, R, R) -> features (B, 8w * r0 * r0) -> logit (B,): the DCGAN D with 5x5 kernels
+    and biased convolutions."""
 
     def __init__(
         self,
@@ -68,20 +70,9 @@ class LSGANDiscriminator(Discriminator):
         cond: str = "none",
         slope: float = 0.2,
     ) -> None:
-        check_image(info, "lsgan-lsun")
-        r0, k = upsampling_plan(info.resolution)
-        c_last = width * 2 ** (k - 1)
-        spectral = check_norm(norm) == "spectral"
-        super().__init__(c_last * r0 * r0, info.num_classes, cond, spectral)  # type: ignore[arg-type]
-        c = self.input_channels(info.channels, info.num_classes, self.cond)
-        layers: list[nn.Module] = [sn(nn.Conv2d(c, width, 5, 2, 2), spectral), nn.LeakyReLU(slope)]
-        c = width
-        for _ in range(k - 1):
-            layers += [sn(nn.Conv2d(c, c * 2, 5, 2, 2), spectral), feature_norm(norm, c * 2)]
-            layers.append(nn.LeakyReLU(slope))
-            c *= 2
-        layers.append(nn.Flatten())
-        self.body = nn.Sequential(*layers)
+        super().__init__(
+            info, width, norm, cond, slope, kernel=5, conv_bias=True, family="lsgan-lsun"
+        )
 
 
 NETS.add(
