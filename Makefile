@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || { echo "creating the virtual environment $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "installing torch and torchvision ($(TORCH); about 2 minutes on a fresh machine)"
 	@$(PIP) install -qq $(TORCH)
-	@echo "installing ganarium with its test, evaluation, data and study extras (about 1 minute)"
-	@$(PIP) install -qq -e ".[test,eval,data,study]"
+	@echo "installing ganarium with its test, evaluation, data, study and app extras (about 1 minute)"
+	@$(PIP) install -qq -e ".[test,eval,data,study,app]"
 	@touch $(STAMP)
 	@echo "installed into $(VENV)"
 

@@ -40,7 +40,7 @@ from ganarium.models import RECIPES  # noqa: E402
 from ganarium.presets import build_preset_recipe, load_preset  # noqa: E402
 from ganarium.recipe import generate_batched  # noqa: E402
 from ganarium.rundir import RunDir  # noqa: E402
-from ganarium.train import Callback, TrainConfig, Trainer  # noqa: E402
+from ganarium.training.trainer import Callback, TrainConfig, Trainer  # noqa: E402
 
 THROUGHPUT_RECIPES = ["dcgan", "sngan-resnet", "biggan", "stylegan2"]
 PUBLISHED_SEC_PER_KIMG = "21.6-24.2 (1 V100, stylegan2-ada-pytorch README)"

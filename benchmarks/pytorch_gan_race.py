@@ -37,7 +37,7 @@ from ganarium.config import build_config
 from ganarium.data import DataInfo, load_dataset
 from ganarium.nets.own import spec_of
 from ganarium.runs import build_recipe
-from ganarium.train import TrainConfig, Trainer
+from ganarium.training.trainer import TrainConfig, Trainer
 
 SIZE, LATENT, BATCH = 32, 100, 64
 

@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gpu_throughput import QUIET, synthetic  # noqa: E402
 
 from ganarium.models import RECIPES  # noqa: E402
-from ganarium.train import TrainConfig, Trainer, other_busy_processes  # noqa: E402
+from ganarium.training.threads import other_busy_processes  # noqa: E402
+from ganarium.training.trainer import TrainConfig, Trainer  # noqa: E402
 
 CONFIGS = {
     "fp32 eager (torch's defaults)": {},

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ganarium.data import load_dataset
 from ganarium.models import RECIPES
-from ganarium.train import TrainConfig, Trainer
+from ganarium.training.trainer import TrainConfig, Trainer
 
 
 def plain_loop(G, D, x: torch.Tensor, batch: int, steps: int, opt_g, opt_d, state) -> None:

@@ -11,9 +11,8 @@ from typing import Any
 
 import torch
 
+from ganarium.compat import FORMAT_VERSION, check_format, upgrade_model_state
 from ganarium.errors import CheckpointError
-
-FORMAT_VERSION = 1
 
 
 def _file_mode() -> int:
@@ -68,4 +67,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         ) from None
     if not isinstance(state, dict) or "format_version" not in state:
         raise CheckpointError(f"{path} is not a ganarium checkpoint")
+    found = check_format(state["format_version"], f"checkpoint {path}")
+    if found < FORMAT_VERSION and isinstance(state.get("model"), dict):
+        state = {**state, "model": upgrade_model_state(state["model"], found)}
     return state

@@ -14,29 +14,26 @@ before presets) read back unchanged.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from ganarium.data import DATASETS
+from ganarium.compat import REMOVED_HPARAMS
+from ganarium.data import REQUIRED, dataset_spec
 from ganarium.errors import ConfigError, suggest
 from ganarium.models import RECIPES
 from ganarium.presets import Preset, load_preset
-from ganarium.train import TrainConfig
+from ganarium.training.trainer import TrainConfig
 
 SECTIONS = ("data", "model", "train")
 TOP_LEVEL = ("recipe", "preset")  # plain values beside the sections
 
 
 def data_defaults(name: str) -> dict[str, Any]:
-    factory = DATASETS.get(name)
-    out: dict[str, Any] = {}
-    for p in inspect.signature(factory).parameters.values():
-        out[p.name] = None if p.default is inspect.Parameter.empty else p.default
-    return out
+    """The data.* options dataset ``name`` declares, with their defaults (None: required)."""
+    return {k: None if v is REQUIRED else v for k, v in dataset_spec(name).options.items()}
 
 
 def default_config(recipe: str, data: str) -> DictConfig:
@@ -86,6 +83,8 @@ def parse_overrides(items: list[str], cfg: DictConfig) -> list[str]:
 def _check_types(defaults: Any, given: Any, path: str) -> None:
     if isinstance(defaults, DictConfig):
         for k in given:
+            if k not in defaults and path == "model." and k in REMOVED_HPARAMS:
+                raise ConfigError(f"model.{k} is no longer a hyper-parameter: {REMOVED_HPARAMS[k]}")
             if k not in defaults:
                 raise ConfigError(
                     f"unknown config key {path}{k!r}.{suggest(str(k), list(defaults))}"

@@ -8,7 +8,14 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from safetensors.torch import load_file, save_file
 
+from ganarium import __version__
 from ganarium.checkpoint import atomic_write_text
+from ganarium.compat import (
+    FORMAT_VERSION,
+    check_format,
+    upgrade_model_config,
+    upgrade_model_state,
+)
 from ganarium.errors import CheckpointError
 from ganarium.models import Recipe
 from ganarium.nets.own import GivenNets
@@ -30,6 +37,8 @@ def export_run(
         "config": OmegaConf.to_container(recipe.config),
         "info": recipe.info.to_dict(),
         "step": recipe.trained_steps,
+        "format_version": FORMAT_VERSION,
+        "ganarium_version": __version__,
     }
     atomic_write_text(out / "model.json", json.dumps(meta, indent=2))
     return out
@@ -42,7 +51,7 @@ def load_model(
     Code its config names (``model.net=pkg.module:make``) is imported only with ``trust_code``;
     nets given from Python when it was trained are handed over again as ``nets``."""
     from ganarium.runs import build_recipe, check_code_trust, info_from_dict, load_recipe
-    from ganarium.train import load_recipe_weights
+    from ganarium.training.trainer import load_recipe_weights
 
     p = Path(path)
     if (p / "config.yaml").exists():
@@ -52,9 +61,12 @@ def load_model(
             f"{p} is neither a run directory nor an exported model (model.json + model.safetensors)"
         )
     meta = json.loads((p / "model.json").read_text())
-    cfg = OmegaConf.create(meta["config"])
+    found = check_format(meta.get("format_version", 1), f"exported model {p}")
+    config = meta["config"]
+    cfg = OmegaConf.create({**config, "model": upgrade_model_config(config.get("model", {}))})
     check_code_trust(cfg, trust_code, nets)
     recipe = build_recipe(cfg, info_from_dict(meta["info"]), trust_code, nets)
-    load_recipe_weights(recipe, {"model": load_file(str(p / "model.safetensors"))})
+    weights = upgrade_model_state(load_file(str(p / "model.safetensors")), found)
+    load_recipe_weights(recipe, {"model": weights})
     recipe.config = cfg  # type: ignore[attr-defined]
     return recipe.to(device).eval()

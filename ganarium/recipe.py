@@ -5,79 +5,36 @@ named phases (``Phase``): a loss to minimise with one optimizer, run every ``eve
 repeated ``repeat`` times (n_critic). Each phase's loss and ``after`` hook get a ``StepContext``:
 where training is (step, images seen) and what earlier phases of the same step drew or left.
 
-Everything a recipe offers besides ``generate(n)`` is declared once in ``capabilities()``
-(conditional sampling, a latent, truncation, codes, encoding, editing, a classifier,
-translation, progress signals); callers read that declaration and call the matching method,
-which raises one clear line on recipes that do not offer it. Nothing outside a recipe probes it
-with ``hasattr`` or signatures.
+Its hyper-parameters are a typed ``Hparams`` dataclass (``ganarium.hparams``), one declaration per
+key. Everything it offers besides ``generate(n)`` it declares by inheriting a capability's mixin
+(``ganarium.capabilities``: a latent, truncation, codes, translation, ...); ``capabilities()``
+is read from those mixins, and callers ask ``require(name, flag)`` before calling a capability's
+method, which raises one clear line on recipes that do not offer it. Nothing outside a recipe
+probes it with ``hasattr`` or signatures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from types import SimpleNamespace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ganarium.augment import AUGMENT_DEFAULTS, AUGMENT_HELP, make_augmenter
+from ganarium.capabilities import Capabilities, CapabilityError
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError, DataError, GanariumError, suggest
+from ganarium.errors import ConfigError, DataError
+from ganarium.hparams import Hparams
+from ganarium.techniques.augment import AugmentHparams, make_augmenter
+from ganarium.techniques.ema import ema_update
 
 Batch = dict[str, Tensor]
 StepOutput = tuple[Tensor, dict[str, Tensor]]
-
-
-def _finite(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-# Ranges every recipe's hyper-parameters obey, by name: (pattern, test, the rule in words).
-# Recipes check their own special cases (e.g. Triple-GAN's alpha) in build().
-HPARAM_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
-    (r"^lr(_\w+)?$", lambda v: _finite(v) and v > 0, "a learning rate must be > 0 (e.g. 2e-4)"),
-    (r"_weight$", lambda v: _finite(v) and v >= 0, "a weight must be >= 0 (0 switches it off)"),
-    (
-        r"(_prob|_decay|_smoothing|^ada_p|^ada_target)$",
-        lambda v: _finite(v) and 0 <= v <= 1,
-        "a probability / decay must be in [0, 1]",
-    ),
-    (
-        r"(_width|_dim)$",
-        lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
-        "a width or size must be a whole number >= 1",
-    ),
-    (r"^n_critic$", lambda v: isinstance(v, int) and v >= 1, "D steps per G step must be >= 1"),
-    (
-        r"^betas$",
-        lambda v: len(v) == 2 and all(_finite(b) and 0 <= b < 1 for b in v),
-        "Adam's betas must be two numbers in [0, 1)",
-    ),
-    (r"^clip$", lambda v: _finite(v) and v > 0, "the clipping bound must be > 0"),
-]
-
-
-def check_hparam_ranges(recipe: str, hparams: dict[str, Any]) -> None:
-    """Refuse, in one line, a hyper-parameter outside the range its name implies."""
-    for key, value in hparams.items():
-        for pattern, ok, rule in HPARAM_RULES:
-            if re.search(pattern, key):
-                try:
-                    good = ok(value)
-                except TypeError:
-                    good = False
-                if not good:
-                    raise ConfigError(
-                        f"model.{key}={value!r} is out of range for recipe {recipe!r}: {rule}"
-                    )
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"model.{key}={value!r} must be a finite number")
 
 
 @dataclass
@@ -129,60 +86,6 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class Capabilities:
-    """What a recipe offers besides ``generate(n)``, declared by ``Recipe.capabilities()``.
-
-    conditional: ``generate(n, labels=)`` draws the requested classes.
-    latent_dim: size of the noise ``z`` that ``generate(n, z=)`` and ``decode(z)`` take (0: none).
-    truncation: ``generate(n, truncation=)`` applies a truncation trick.
-    codes: names of the latent codes ``code_traversal(code)`` draws grids for (InfoGAN).
-    encode: ``encode(x)`` and ``reconstruct(x)`` map real images to latents and back.
-    edit: ``edit(x, label)`` re-generates real images with another label.
-    classifier: ``classifier()`` is a trained K-class classifier (``make_classifier()`` a fresh
-        one of the same architecture, ``classifier_optimizer(params)`` how it is optimised).
-    translate: directions ``translate(x, direction)`` supports, e.g. ("AtoB", "BtoA"); empty:
-        not a translator. Translators take images of any size (they pad and crop themselves).
-    instance_masks: ``translate(x, direction, masks=)`` takes instance masks (N, K, H, W) in
-        {0, 1} and translates only those instances (InstaGAN).
-    mixing: ``style_mixing(rows, cols)`` draws a style-mixing grid (StyleGAN).
-    captions: ``generate_from_captions(texts)`` draws images for text (StackGAN);
-        ``caption_vocabulary()`` lists the words it knows.
-    instances: ``generate_from_instances(images, n)`` draws samples conditioned on each real
-        image's instance features (IC-GAN).
-    canvas: ``canvas_steps(n)`` shows the canvas after each of its drawing steps (DRAW).
-    signals: ``learning_state()`` keys that measure progress, charted first in the report.
-
-    Any recipe with a latent also offers ``interpolate(steps)``, a walk between two latents.
-    """
-
-    conditional: bool = False
-    latent_dim: int = 0
-    truncation: bool = False
-    codes: tuple[str, ...] = ()
-    encode: bool = False
-    edit: bool = False
-    classifier: bool = False
-    translate: tuple[str, ...] = ()
-    instance_masks: bool = False
-    mixing: bool = False
-    captions: bool = False
-    instances: bool = False
-    canvas: bool = False
-    signals: tuple[str, ...] = ()
-
-    def offered(self) -> list[str]:
-        """The names of what is offered, for messages and ``ganarium info``."""
-        return [f.name for f in fields(self) if getattr(self, f.name)]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-class CapabilityError(GanariumError):
-    """A recipe was asked for something its ``capabilities()`` do not offer."""
-
-
-@dataclass(frozen=True)
 class Preview:
     """A picture of what a recipe does now: images (N, C, H, W) in [-1, 1] laid out ``nrow``
     to a row (translators: input | output | target columns)."""
@@ -196,10 +99,11 @@ class Recipe(nn.Module):
     / phases / generate, and declare what else they offer in ``capabilities()``."""
 
     name: ClassVar[str] = ""
-    # every recipe accepts the augmentation switch; subclasses spread a parent's defaults
-    defaults: ClassVar[dict[str, Any]] = dict(AUGMENT_DEFAULTS)
-    # one line of meaning per hyper-parameter a class adds (``ganarium info`` prints them)
-    hparam_help: ClassVar[dict[str, str]] = dict(AUGMENT_HELP)
+    # the hyper-parameters (model.*), one typed declaration per key; a recipe's ``Hparams``
+    # subclasses its parent recipe's (every recipe accepts the augmentation keys)
+    Hparams: ClassVar[type[Hparams]] = AugmentHparams
+    # every key's default, derived from ``Hparams`` (read by config, presets and the study)
+    defaults: ClassVar[dict[str, Any]] = AugmentHparams.defaults()
     requires_labels: ClassVar[bool] = False
     # nets (names from ``nets()``) of which the Trainer keeps an exponential moving average
     ema_nets: ClassVar[tuple[str, ...]] = ("G",)
@@ -209,7 +113,7 @@ class Recipe(nn.Module):
     def __init__(self, info: DataInfo, **hparams: Any) -> None:
         super().__init__()
         self.info = info
-        self.hp = SimpleNamespace(**self.resolve_hparams(hparams))
+        self.hp = self.Hparams.from_config(self.name, hparams)
         if self.requires_labels and not info.labelled:
             raise DataError(
                 f"recipe {self.name!r} needs labelled data, but {info.name!r} has no labels: "
@@ -228,26 +132,24 @@ class Recipe(nn.Module):
         self.build(info)
 
     # -- configuration -------------------------------------------------------------------
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "defaults" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__qualname__}: declare hyper-parameters as fields of a nested Hparams "
+                "dataclass (ganarium.hparams), not a defaults dict"
+            )
+        cls.defaults = cls.Hparams.defaults()
+
     @classmethod
     def resolve_hparams(cls, given: dict[str, Any]) -> dict[str, Any]:
-        unknown = [k for k in given if k not in cls.defaults]
-        if unknown:
-            k = unknown[0]
-            raise ConfigError(
-                f"recipe {cls.name!r} has no hyper-parameter {k!r}.{suggest(k, cls.defaults)} "
-                f"Known: {', '.join(sorted(cls.defaults))}"
-            )
-        resolved = {**copy.deepcopy(cls.defaults), **given}
-        check_hparam_ranges(cls.name, resolved)
-        return resolved
+        """``given`` model.* options over the defaults, validated, as a dict."""
+        return cls.Hparams.from_config(cls.name, given).to_dict()
 
     @classmethod
     def describe_hparams(cls) -> dict[str, str]:
-        """Every hyper-parameter's one-line meaning, from this class and its parents."""
-        out: dict[str, str] = {}
-        for klass in reversed(cls.__mro__):
-            out.update(getattr(klass, "hparam_help", {}))
-        return {k: out.get(k, "") for k in cls.defaults}
+        """Every hyper-parameter's one-line meaning."""
+        return {k: spec.help for k, spec in cls.Hparams.specs().items()}
 
     # -- to override ---------------------------------------------------------------------
     def build(self, info: DataInfo) -> None:
@@ -265,8 +167,9 @@ class Recipe(nn.Module):
         raise NotImplementedError
 
     def capabilities(self) -> Capabilities:
-        """What this recipe offers besides ``generate(n)``; nothing by default."""
-        return Capabilities()
+        """What this recipe offers besides ``generate(n)``: read from the capability mixins it
+        inherits (ganarium.capabilities)."""
+        return Capabilities.of(self)
 
     def nets(self) -> dict[str, nn.Module]:
         """The trained networks by name (EMA, parameter counts and, later, DDP wrapping read
@@ -303,7 +206,7 @@ class Recipe(nn.Module):
             return None
         return Preview(self.generate(n).float().cpu(), max(1, int(math.sqrt(n))))
 
-    # -- offered through capabilities (each refuses when not declared) ------------------------
+    # -- capabilities ------------------------------------------------------------------------
     def require(self, capability: str, flag: str | None = None) -> None:
         """Raise one line unless ``capabilities()`` offers ``capability``."""
         caps = self.capabilities()
@@ -314,80 +217,6 @@ class Recipe(nn.Module):
                 f"recipe {self.name!r} does not offer {capability.replace('_', ' ')} "
                 f"(it offers: {offered}){fix}"
             )
-
-    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """The sampling generator as a differentiable function of its latent (for inversion)."""
-        self.require("latent_dim")
-        raise NotImplementedError
-
-    def code_traversal(self, code: str, steps: int = 10) -> tuple[Tensor, int]:
-        self.require("codes", "--vary-code")
-        raise NotImplementedError
-
-    def encode(self, x: Tensor) -> Any:
-        self.require("encode")
-        raise NotImplementedError
-
-    def reconstruct(self, x: Tensor) -> Tensor:
-        self.require("encode")
-        raise NotImplementedError
-
-    def edit(self, x: Tensor, label: int | Tensor) -> Tensor:
-        self.require("edit")
-        raise NotImplementedError
-
-    def classifier(self) -> nn.Module:
-        self.require("classifier")
-        raise NotImplementedError
-
-    def make_classifier(self) -> nn.Module:
-        self.require("classifier")
-        raise NotImplementedError
-
-    def classifier_optimizer(self, params) -> torch.optim.Optimizer:
-        self.require("classifier")
-        raise NotImplementedError
-
-    def translate(self, x: Tensor, direction: str = "AtoB") -> Tensor:
-        """Images (B, C, H, W) of the direction's source domain, in [-1, 1] -> translations."""
-        self.require("translate")
-        raise NotImplementedError
-
-    def style_mixing(self, rows: int = 4, cols: int = 4) -> tuple[Tensor, int]:
-        """A (rows+1) x (cols+1) grid: the first row and column are the sources, each cell takes
-        its row's coarse styles and its column's fine styles. Returns (images, nrow)."""
-        self.require("mixing", "--mix")
-        raise NotImplementedError
-
-    def caption_vocabulary(self) -> list[str]:
-        self.require("captions", "--caption")
-        raise NotImplementedError
-
-    def generate_from_captions(self, captions: list[str]) -> Tensor:
-        """One image per caption; unknown words raise one line listing the vocabulary."""
-        self.require("captions", "--caption")
-        raise NotImplementedError
-
-    def generate_from_instances(self, images: Tensor, n: int) -> Tensor:
-        """n samples per conditioning image (B, C, H, W) -> (B * n, ...), grouped by image."""
-        self.require("instances", "--instance")
-        raise NotImplementedError
-
-    def canvas_steps(self, n: int) -> tuple[Tensor, int]:
-        """n samples drawn step by step: (n * T images, T), each row one sample's canvas."""
-        self.require("canvas", "--steps")
-        raise NotImplementedError
-
-    def interpolate(self, steps: int = 8, seeds: tuple[int, int] = (0, 1)) -> Tensor:
-        """``steps`` samples along the spherical path between two latents drawn from ``seeds``
-        (``decode`` at each point); recipes with a better space (StyleGAN's W) override it."""
-        z_dim = self.capabilities().latent_dim
-        if not z_dim:
-            self.require("latent_dim", "--interpolate")
-        a, b = (torch.randn(1, z_dim, generator=torch.Generator().manual_seed(s)) for s in seeds)
-        t = torch.linspace(0, 1, steps)[:, None]
-        with torch.no_grad():
-            return self.decode(slerp(a, b, t).to(self.device))
 
     # -- helpers shared by recipes ---------------------------------------------------------
     @property
@@ -424,24 +253,18 @@ class Recipe(nn.Module):
         return {k: sum(p.numel() for p in m.parameters()) for k, m in self.nets().items()}
 
 
-def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
-    """Spherical interpolation between latents a and b (1, D) at fractions t (T, 1) -> (T, D);
-    linear when they are (nearly) parallel."""
-    cos = torch.nn.functional.cosine_similarity(a, b).clamp(-1, 1)
-    omega = torch.acos(cos)
-    if float(omega) < 1e-4:
-        return (1 - t) * a + t * b
-    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
-
-
-@torch.no_grad()
-def ema_update(shadow: nn.Module, net: nn.Module, decay: float) -> None:
-    """shadow <- decay * shadow + (1 - decay) * net, parameter by parameter; buffers (BN
-    statistics) are copied."""
-    for p_s, p in zip(shadow.parameters(), net.parameters()):
-        p_s.lerp_(p.detach(), 1.0 - decay)
-    for b_s, b in zip(shadow.buffers(), net.buffers()):
-        b_s.copy_(b)
+@contextlib.contextmanager
+def eval_mode(*nets: nn.Module) -> Iterator[None]:
+    """Put ``nets`` in eval mode for the block and restore each one's own training flag after
+    (sampling with batch-norm statistics and without dropout, from inside a training step)."""
+    was = [net.training for net in nets]
+    try:
+        for net in nets:
+            net.eval()
+        yield
+    finally:
+        for net, flag in zip(nets, was):
+            net.train(flag)
 
 
 @torch.no_grad()

@@ -4,7 +4,6 @@ imports this module.)"""
 
 from __future__ import annotations
 
-import inspect
 import os
 import tempfile
 import time
@@ -18,14 +17,22 @@ from omegaconf.errors import OmegaConfBaseException
 from torch.utils.data import Dataset
 
 from ganarium.checkpoint import atomic_write_text, load_checkpoint
+from ganarium.compat import upgrade_model_config
 from ganarium.config import build_config, merge, parse_overrides, to_dict
-from ganarium.data import DATASETS, DataInfo, dataset_info, load_dataset, quantize_images
-from ganarium.distributed import env_rank
+from ganarium.data import (
+    DataInfo,
+    dataset_info,
+    dataset_spec,
+    in_memory,
+    load_dataset,
+    quantize_images,
+)
 from ganarium.errors import CheckpointError, ConfigError, DataError
 from ganarium.models import RECIPES, Recipe, generate_batched
 from ganarium.nets.own import GivenNets, check_consent, consent, spec_of
 from ganarium.rundir import RunDir
-from ganarium.train import (
+from ganarium.training.strategy import env_rank
+from ganarium.training.trainer import (
     Callback,
     Evaluator,
     TrainConfig,
@@ -77,7 +84,7 @@ def train_config(cfg: DictConfig) -> TrainConfig:
 
 def held_out_data(cfg: DictConfig) -> Dataset | None:
     """The dataset's test split with the run's data options, or None when it has none."""
-    if "split" not in inspect.signature(DATASETS.get(cfg.data.name)).parameters:
+    if not dataset_spec(cfg.data.name).held_out:
         return None
     try:
         return load_dataset(cfg.data.name, **{**data_options(cfg), "split": "test"})
@@ -96,7 +103,7 @@ def make_trainer(
     """Data, recipe and Trainer for a resolved config. Translators preview held-out pairs."""
     check_code_trust(cfg, trust_code, nets)
     dataset = load_dataset(cfg.data.name, **data_options(cfg))
-    if getattr(dataset, "tensors", None) is None:
+    if in_memory(dataset) is None:
         dataset[0]  # a file-backed dataset's first item: a broken one fails before any write
     torch.manual_seed(int(cfg.train.seed))  # initial weights are part of the seeded run
     recipe = build_recipe(cfg, dataset_info(dataset), trust_code, nets)
@@ -214,7 +221,10 @@ def start_run(
 def read_config(run: RunDir) -> DictConfig:
     if not run.config.exists():
         raise ConfigError(f"{run.path} is not a ganarium run: it has no config.yaml")
-    return OmegaConf.load(run.config)
+    cfg = OmegaConf.load(run.config)
+    if "model" in cfg:  # a run written by 0.1 may hold keys 0.2 removed
+        cfg.model = upgrade_model_config(OmegaConf.to_container(cfg.model))
+    return cfg
 
 
 # train.* settings that leave the training mathematics alone, so they may change on resume

@@ -33,7 +33,7 @@ from ganarium.models import LearningCheck
 from ganarium.models.augmented import FEW_DIGITS_CHECK
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.recipe import Recipe, generate_batched
-from ganarium.train import Callback, Trainer
+from ganarium.training.trainer import Callback, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 FEW = FEW_DIGITS_CHECK["data_options"]  # 500 digits, 16x16

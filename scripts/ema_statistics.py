@@ -42,7 +42,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     from ganarium.checks import check_trainer
-    from ganarium.train import Callback
+    from ganarium.training.trainer import Callback
 
     class AveragedBuffers(Callback):
         """A second EMA copy of G whose buffers are averaged too."""
@@ -84,7 +84,7 @@ def compare(recipe, info, check, seed: int, averaged) -> dict[str, dict[str, flo
         return measure_seeded(kind, recipe, info, check, seed)
 
     def inputs(n):
-        z = recipe.G.sample_z(n, recipe.device)
+        z = recipe.latent.sample(n, recipe.device)
         return z, (torch.randint(info.num_classes, (n,)) if conditional else None)
 
     results = {"ema-copied": score()}

@@ -12,7 +12,7 @@ os.environ.setdefault("GANARIUM_NO_DOWNLOAD", "1")
 def fit_quietly(recipe, data, steps: int) -> tuple:
     """Train ``recipe`` on ``data`` for ``steps`` on the CPU, logging every step and writing
     nothing; returns (trainer, history)."""
-    from ganarium.train import TrainConfig, Trainer
+    from ganarium.training.trainer import TrainConfig, Trainer
 
     cfg = TrainConfig(
         steps=steps,

@@ -9,7 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganarium.augment import (
+from ganarium.errors import ConfigError
+from ganarium.models import RECIPES, StepContext
+from ganarium.techniques.augment import (
     AUGMENT_DEFAULTS,
     AdaptiveAugment,
     DiffAugment,
@@ -19,8 +21,6 @@ from ganarium.augment import (
     diff_translation,
     make_augmenter,
 )
-from ganarium.errors import ConfigError
-from ganarium.models import RECIPES, StepContext
 
 
 def _hp(**kw) -> SimpleNamespace:

@@ -7,9 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganarium.consistency import cutmix, cutmix_consistency, cutmix_mask
 from ganarium.data import DataInfo
-from ganarium.latent_opt import latent_step
 from ganarium.models.biggan import truncate_latent
 from ganarium.models.ebgan import pull_away_term
 from ganarium.nets.autoencoder import AutoencoderCritic, AutoencoderGenerator
@@ -23,7 +21,9 @@ from ganarium.nn.norms import largest_singular_value, sn
 from ganarium.nn.resblocks import ResBlockDown, ResBlockUp
 from ganarium.nn.self_mod import SelfModulatedBatchNorm2d
 from ganarium.nn.unet_blocks import UNetDown, UNetUp
-from ganarium.regularizers import orthogonal_penalty
+from ganarium.techniques.consistency import cutmix, cutmix_consistency, cutmix_mask
+from ganarium.techniques.latent_opt import latent_step
+from ganarium.techniques.regularizers import orthogonal_penalty
 
 INFO = DataInfo(
     name="digits", shape=(1, 16, 16), num_classes=10, value_range=(-1.0, 1.0), kind="image"

@@ -251,3 +251,20 @@ def test_translate_images_of_any_size_and_folders_and_sample_translation_rows(tm
     )  # input | output | target
     with Image.open(grid) as img:
         assert img.size[0] < img.size[1]  # 3 columns, 4 rows
+
+
+def test_sample_takes_its_grids_from_the_capability_registry(capsys):
+    """`ganarium sample` adds each capability's flags and names none itself."""
+    from pathlib import Path
+
+    from ganarium.capabilities import CAPABILITIES
+
+    source = (Path(ganarium.__file__).parent / "commands" / "sample.py").read_text()
+    with pytest.raises(SystemExit):
+        main(["sample", "--help"])
+    help_text = capsys.readouterr().out
+    for name in CAPABILITIES.names():
+        flag = CAPABILITIES.get(name).flag()
+        assert f'"{name}"' not in source, name
+        if flag is not None:
+            assert flag in help_text and flag not in source, flag

@@ -7,7 +7,9 @@ import pytest
 import torch
 from torch import nn
 
+from ganarium.capabilities import CAPABILITIES
 from ganarium.checks import learning_check
+from ganarium.data import DataInfo, load_dataset
 from ganarium.models import RECIPES, CapabilityError, StepContext
 from ganarium.runs import load_recipe, start_run
 
@@ -108,22 +110,32 @@ def test_recipe_trains_samples_and_round_trips(name, tmp_path, tiny_overrides):
     losses = [v for r in history for k, v in r.items() if k.startswith("loss/")]
     assert losses and all(math.isfinite(v) for v in losses)
 
-    recipe = trainer.recipe
-    torch.manual_seed(1)
-    x = recipe.generate(6)
-    info = recipe.info
-    assert x.shape == (6, *info.shape)
-    assert torch.isfinite(x).all()
-    if info.value_range is not None:
-        lo, hi = info.value_range
-        assert x.min() >= lo - 1e-5 and x.max() <= hi + 1e-5
+    recipe, info = trainer.recipe, trainer.recipe.info
+    # what the recipe makes: samples, or a translator's outputs for fixed inputs (it has no noise)
+    if recipe.capabilities().translate:
+        from ganarium.data.paired import side_shapes
+
+        inputs = torch.rand(6, *side_shapes(info)[0], generator=torch.Generator().manual_seed(1))
+        make = lambda r: r.translate((inputs * 2 - 1).to(r.device)).float().cpu()  # noqa: E731
+        with pytest.raises(CapabilityError, match="translates images"):
+            recipe.generate(6)
+    else:
+        make = lambda r: r.generate(6)  # noqa: E731
+        torch.manual_seed(1)
+        x = make(recipe)
+        assert x.shape == (6, *info.shape)
+        assert torch.isfinite(x).all()
+        if info.value_range is not None:
+            lo, hi = info.value_range
+            assert x.min() >= lo - 1e-5 and x.max() <= hi + 1e-5
 
     loaded = load_recipe(tmp_path / "run")
     torch.manual_seed(1)
     recipe.eval()
-    x1 = recipe.generate(6)
-    torch.manual_seed(1)
-    x2 = loaded.generate(6)
+    with torch.no_grad():
+        x1 = make(recipe)
+        torch.manual_seed(1)
+        x2 = make(loaded)
     assert torch.allclose(x1, x2, atol=1e-6), "a reloaded checkpoint must reproduce the samples"
     if info.kind == "image":
         assert (tmp_path / "run" / "samples" / "step_000004.png").exists()
@@ -131,57 +143,72 @@ def test_recipe_trains_samples_and_round_trips(name, tmp_path, tiny_overrides):
 
 
 def check_declared_capabilities(recipe) -> None:
-    """What ``capabilities()`` declares works; what it does not declare refuses in one line."""
-    caps, info = recipe.capabilities(), recipe.info
-    shape = (3, *info.shape)
-    images = torch.rand(3, *info.shape) * 2 - 1
-    offered = {
-        "conditional": lambda: recipe.generate(3, labels=torch.tensor([0, 1, 1])),
-        "latent_dim": lambda: recipe.decode(torch.randn(3, caps.latent_dim)),
-        "truncation": lambda: recipe.generate(3, truncation=0.5),
-        "codes": lambda: [recipe.code_traversal(c, steps=2)[0][:3] for c in caps.codes][-1],
-        "encode": lambda: recipe.reconstruct(images),
-        "edit": lambda: recipe.edit(images, 1),
-        "classifier": lambda: recipe.classifier().eval()(images),
-    }
-    refused = {
-        "latent_dim": lambda: recipe.decode(torch.randn(3, 4)),
-        "codes": lambda: recipe.code_traversal("c1"),
-        "encode": lambda: recipe.reconstruct(images),
-        "edit": lambda: recipe.edit(images, 1),
-        "classifier": lambda: recipe.classifier(),
-        "translate": lambda: recipe.translate(images),
-        "mixing": lambda: recipe.style_mixing(),
-        "captions": lambda: recipe.generate_from_captions(["a 7"]),
-        "instances": lambda: recipe.generate_from_instances(images, 2),
-        "canvas": lambda: recipe.canvas_steps(2),
-    }
-    for name, call in offered.items():
-        if not getattr(caps, name):
-            continue
-        out = call()
-        want = (3, info.num_classes) if name == "classifier" else shape
-        assert out.shape == want and torch.isfinite(out).all(), name
-    for name, call in refused.items():
-        if not getattr(caps, name):
+    """Every capability ``capabilities()`` declares passes its registered probe
+    (ganarium.capabilities); every other one refuses in one line through ``recipe.require``."""
+    caps = recipe.capabilities()
+    for name in CAPABILITIES.names():
+        if name in caps.offered():
+            CAPABILITIES.get(name).probe(recipe)
+        else:
             with pytest.raises(CapabilityError, match="does not offer"):
-                call()
-    if caps.translate:  # every direction, on inputs of the source side at a size the data lacks
-        from ganarium.data.paired import side_shapes
+                recipe.require(name)
 
-        shape_a, shape_b = side_shapes(info)
-        for direction in caps.translate:
-            src, dst = (shape_a, shape_b) if direction == "AtoB" else (shape_b, shape_a)
-            x = torch.rand(2, src[0], src[1] + 3, src[2] + 5) * 2 - 1
-            with torch.no_grad():
-                y = recipe.translate(x, direction)
-            assert y.shape[0] == 2 and y.shape[1] == dst[0], direction
-            assert torch.isfinite(y).all() and y.abs().max() <= 1 + 1e-5, direction
-    if caps.latent_dim:  # decode is differentiable in z and, with no codes drawn, is generate(z=)
-        z = torch.randn(3, caps.latent_dim, requires_grad=True)
-        recipe.decode(z).sum().backward()
-        assert z.grad is not None and z.grad.abs().sum() > 0
-        if not caps.codes:
-            torch.testing.assert_close(recipe.generate(3, z=z.detach()), recipe.decode(z.detach()))
-        walk = recipe.interpolate(4)
-        assert walk.shape == (4, *info.shape) and torch.isfinite(walk).all()
+
+def test_probes_catch_a_capability_that_does_not_do_what_it_declares():
+    """A recipe declaring truncation whose truncation changes nothing fails the probe."""
+
+    class Flat:
+        name, device = "flat", torch.device("cpu")
+        info = DataInfo("flat", (1, 4, 4))
+
+        def generate(self, n, truncation=None):
+            return torch.zeros(n, 1, 4, 4)
+
+    with pytest.raises(AssertionError, match="changed nothing"):
+        CAPABILITIES.get("truncation").probe(Flat())
+
+
+def test_a_new_capability_module_shows_in_sample_and_info(capsys):
+    """Registering a Capability is all a new family needs: its flag appears in `ganarium
+    sample --help`, its line in `ganarium info` for a recipe offering it, and its probe runs."""
+    from ganarium.capabilities import Capability, register_capability
+    from ganarium.cli import main
+
+    probed = []
+
+    @register_capability
+    class ThrowawayCapability(Capability):
+        name = "throwaway"
+        mixin = object  # every recipe is an object, so every recipe offers it
+        doc = "a throwaway capability registered by a test"
+
+        def add_arguments(self, parser):
+            parser.add_argument("--throwaway", action="store_true", help="a throwaway grid")
+
+        def probe(self, recipe):
+            probed.append(recipe.name)
+
+    try:
+        with pytest.raises(SystemExit):
+            main(["sample", "--help"])
+        assert "--throwaway" in capsys.readouterr().out
+        assert main(["info", "dcgan"]) == 0
+        out = capsys.readouterr().out
+        assert "throwaway" in out.split("offers: ")[1].splitlines()[0]
+        assert "a throwaway capability registered by a test" in out
+        recipe = RECIPES.get("dcgan")(load_dataset("ring8", n=64).info)
+        check_declared_capabilities(recipe)
+        assert probed == ["dcgan"]
+    finally:
+        CAPABILITIES._items.pop("throwaway", None)
+        CAPABILITIES._meta.pop("throwaway", None)
+    assert "throwaway" not in CAPABILITIES
+
+
+def test_every_capability_has_a_doc_line_and_its_flags_a_page_control():
+    kinds = {"slider", "number", "dropdown", "text", "image", "checkbox"}
+    for name in CAPABILITIES.names():
+        cap = CAPABILITIES.get(name)
+        assert cap.doc and "\n" not in cap.doc, name
+        if cap.flag() is not None or cap.replaces_sampling:
+            assert cap.control is not None and cap.control.kind in kinds, name

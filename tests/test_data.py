@@ -103,3 +103,49 @@ def test_batch_stream_loader_path_matches_memory_path():
     fast, slow = BatchStream(ds, 8, seed=1), BatchStream(Plain(), 8, seed=1)
     for _ in range(12):
         assert torch.equal(next(fast)["image"], next(slow)["image"])
+
+
+def test_every_dataset_declares_its_options_and_splits():
+    from ganarium.data import DATASETS, dataset_spec
+
+    for name in DATASETS.names():
+        spec = dataset_spec(name)  # raises when splits and the split option disagree
+        assert spec.takes("split") == bool(spec.splits), name
+        assert spec.held_out == ("test" in spec.splits), name
+    assert dataset_spec("digits").splits == ("train", "test", "all")
+    assert not dataset_spec("ring8").held_out and dataset_spec("ring8").options["n"] == 50_000
+
+
+def test_in_memory_is_declared_not_probed():
+    from torch.utils.data import Dataset
+
+    from ganarium.data import in_memory
+
+    digits = load_dataset("digits", size=8)
+    assert in_memory(digits) is digits.tensors
+    assert in_memory(load_dataset("digits-thick", size=8)) is None  # read item by item
+
+    class Plain(Dataset):  # any torch Dataset: read one by one, even with a .tensors attribute
+        tensors = {"image": torch.zeros(4, 1, 2, 2)}
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return {"image": self.tensors["image"][i]}
+
+    assert in_memory(Plain()) is None
+
+
+def test_data_info_declares_typed_fields_and_reads_the_former_extras():
+    from ganarium.data import DataInfo
+
+    ring = load_dataset("ring8", n=16).info
+    assert len(ring.modes) == 8 and ring.mode_std == 0.02
+    pairs = load_dataset("edges2digits", size=8).info
+    assert pairs.shape_a == (1, 8, 8) and pairs.baseline
+    old = {"name": "x", "shape": [1, 4, 4], "extras": {"shape_a": [3, 4, 4], "std": 0.5}}
+    info = DataInfo(**old)  # as checkpoints and exports written before stored it
+    assert info.shape_a == (3, 4, 4) and info.mode_std == 0.5
+    assert DataInfo(**info.to_dict()) == info and "extras" not in info.to_dict()
+    assert info.extras == {"shape_a": (3, 4, 4), "std": 0.5}  # the read-only former view

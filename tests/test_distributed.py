@@ -1,4 +1,4 @@
-"""Data-parallel training under torchrun (``ganarium.distributed``), on this CPU with gloo: 2
+"""Data-parallel training under torchrun (``ganarium.training.strategy``), on this CPU with gloo: 2
 processes stay identical, each sees its own slice of the global batch, 2 ranks compute what one
 process with ``train.accumulate=2`` computes, a divergence on one rank stops both with one line,
 and a 2-rank run killed with SIGKILL resumes on 1 rank. The CUDA/NCCL path is the same code with
@@ -18,7 +18,7 @@ import torch
 from ganarium.checks import check_trainer
 from ganarium.errors import ConfigError
 from ganarium.models import RECIPES
-from ganarium.train import TrainConfig, check_batch_split
+from ganarium.training.trainer import TrainConfig, check_batch_split
 
 ROOT = Path(__file__).resolve().parents[1]
 REPRESENTATIVE = [
@@ -42,7 +42,7 @@ import torch
 torch.set_num_threads(1)
 from ganarium.checks import check_trainer
 from ganarium.errors import ConfigError, DivergenceError
-from ganarium.train import Callback
+from ganarium.training.trainer import Callback
 
 rank = int(os.environ["RANK"])
 out, tasks = sys.argv[1], sys.argv[2].split(",")
@@ -138,7 +138,7 @@ import os, signal, sys
 import torch
 torch.set_num_threads(1)
 from ganarium.runs import resume_run, start_run
-from ganarium.train import Callback
+from ganarium.training.trainer import Callback
 
 class KillAt(Callback):
     def __init__(self, step):

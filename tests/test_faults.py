@@ -90,7 +90,7 @@ CASES = [
     Case(
         "no D steps",
         ("train", "wgan", "--data", "digits", "model.n_critic=0"),
-        "D steps per G step must be >= 1",
+        "model.n_critic=0 is out of range for recipe 'wgan': it must be a whole number >= 1",
     ),
     Case(
         "zero checkpoints kept",
@@ -192,6 +192,11 @@ CASES = [
         "below the checkpoint's step",
     ),
     # -- sample ---------------------------------------------------------------------------------
+    Case(
+        "serve a folder that is no run",
+        ("serve", "{tmp}"),
+        "is not a ganarium run (no config.yaml): pass a run folder",
+    ),
     Case("zero samples", ("sample", "{run}", "--n", "0"), "--n 0 must be at least 1"),
     Case("negative samples", ("sample", "{run}", "--n", "-5"), "--n -5 must be at least 1"),
     Case(
@@ -534,7 +539,7 @@ def test_no_traceback_reaches_a_user_of_the_real_command(argv):
 def test_a_full_disk_at_checkpoint_time_stops_training_and_keeps_the_last_good_one(
     tmp_path, monkeypatch, capsys
 ):
-    import ganarium.train as train_module
+    import ganarium.training.checkpoints as checkpoints_module
     from ganarium.checkpoint import load_checkpoint, save_checkpoint
 
     real_save, calls = save_checkpoint, []
@@ -545,7 +550,7 @@ def test_a_full_disk_at_checkpoint_time_stops_training_and_keeps_the_last_good_o
             raise OSError(28, "No space left on device")
         real_save(path, state)
 
-    monkeypatch.setattr(train_module, "save_checkpoint", full_disk)
+    monkeypatch.setattr(checkpoints_module, "save_checkpoint", full_disk)
     run = tmp_path / "r"
     argv = ["train", "dcgan", "--data", "digits", *TINY, "train.steps=6"]
     assert main([*argv, "train.checkpoint_every=2", "--run-dir", str(run)]) == 2
@@ -556,12 +561,12 @@ def test_a_full_disk_at_checkpoint_time_stops_training_and_keeps_the_last_good_o
 
 
 def test_an_unwritable_sample_grid_warns_once_and_training_goes_on(tmp_path, monkeypatch, capsys):
-    import ganarium.train as train_module
+    import ganarium.training.previews as previews_module
 
     def no_space(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(train_module, "save_image", no_space)
+    monkeypatch.setattr(previews_module, "save_image", no_space)
     run = tmp_path / "r"
     argv = ["train", "dcgan", "--data", "digits", *TINY, "train.steps=4", "train.sample_every=1"]
     assert main([*argv, "--run-dir", str(run)]) == 0

@@ -19,7 +19,7 @@ from ganarium.checks import check_trainer, learning_check
 from ganarium.models import RECIPES
 from ganarium.rundir import RunDir
 from ganarium.runs import resume_run, start_run
-from ganarium.train import Callback
+from ganarium.training.trainer import Callback
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -298,7 +298,7 @@ def test_step_lr_schedule_drops_once_at_its_start():
         train_options={"lr_schedule": "step", "lr_decay_start": 0.5, "lr_step_factor": 0.1},
     )[0]
     lr0 = trainer.optimizers["G"].param_groups[0]["lr"]
-    factors = [trainer._lr_factor(s) for s in range(10)]
+    factors = [trainer.lr_schedule.factor(s) for s in range(10)]
     assert factors == [1.0] * 5 + [0.1] * 5
     trainer.fit()
     assert trainer.optimizers["G"].param_groups[0]["lr"] == pytest.approx(lr0 * 0.1)

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganarium import losses
-from ganarium.losses import LOSSES
-from ganarium.regularizers import (
+from ganarium.techniques import losses
+from ganarium.techniques.losses import LOSSES
+from ganarium.techniques.regularizers import (
     clip_weights,
     dragan_penalty,
     gradient_penalty,

@@ -21,7 +21,7 @@ from ganarium.export import export_run, load_model
 from ganarium.models import RECIPES
 from ganarium.nets.own import CodeNotTrusted
 from ganarium.runs import build_recipe, load_recipe, resume_run, start_run
-from ganarium.train import TrainConfig, Trainer
+from ganarium.training.trainer import TrainConfig, Trainer
 
 FAST = [
     "data.size=16",
@@ -46,9 +46,6 @@ NETS_SOURCE = textwrap.dedent(
             for s in info.shape:
                 n *= s
             self.net = nn.Sequential(nn.Linear(z_dim, 32), nn.ReLU(), nn.Linear(32, n), nn.Tanh())
-
-        def sample_z(self, n, device):
-            return torch.randn(n, self.z_dim, device=device)
 
         def forward(self, z, y=None):
             return self.net(z).view(len(z), *self.shape)

@@ -158,7 +158,9 @@ def test_standing_stats_average_batch_statistics_and_leave_weights_alone():
     rec = tiny_biggan(standing_stats=5, standing_batch=6)
     G = rec.net_for_sampling("G")
     G.train()
-    G(G.sample_z(4, "cpu"), torch.tensor([0, 1, 2, 0]))  # running stats from one training batch
+    G(
+        rec.latent.sample(4, "cpu"), torch.tensor([0, 1, 2, 0])
+    )  # running stats from one training batch
     before = {k: v.clone() for k, v in G.state_dict().items()}
     seen: list[torch.Tensor] = []
     hook = G.out_norm.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
@@ -207,7 +209,7 @@ def test_official_nets_forward_and_backward_at_a_tiny_size(recipe, res, model):
     torch.manual_seed(0)
     rec = cls(info, **model)
     y = torch.tensor([0, 1, 2, 1]) if rec.hp.conditional else None
-    fake = rec.G(rec.G.sample_z(4, "cpu"), y)
+    fake = rec.G(rec.latent.sample(4, "cpu"), y)
     assert fake.shape == (4, 3, res, res) and fake.abs().max() <= 1
     logits = rec.D(fake, y)
     assert logits.shape == (4,) and torch.isfinite(logits).all()

@@ -40,9 +40,9 @@ def _forward_flops(recipe) -> dict[str, int]:
     """G's and D's forward FLOPs at batch 1 (meta tensors: shapes only, nothing computed)."""
     recipe.eval()
     G, D = recipe.G, recipe.D
-    z = G.sample_z(1, "meta")
-    if hasattr(G, "sample_codes"):  # InfoGAN's coded generator
-        cat, cont = G.sample_codes(1, "meta")
+    z = recipe.latent.sample(1, "meta")
+    if recipe.latent.codes:  # InfoGAN's coded generator
+        cat, cont = recipe.sample_codes(1, "meta")
         g = _flops(lambda: G(z, cat, cont))
     else:
         g = _flops(lambda: G(z))
@@ -106,9 +106,9 @@ def test_today_resnet_family_still_downsamples_three_times_at_32() -> None:
      ("infogan", "mnist", True), ("sngan-resnet", "cifar", False)],
 )  # fmt: skip
 def test_latent_distribution_of_each_preset(recipe: str, preset: str, uniform: bool) -> None:
-    G = build_preset_recipe(recipe, preset).G  # sample_z needs no weights: meta-built G, CPU draws
+    latent = build_preset_recipe(recipe, preset).latent  # drawn on the CPU, nets on meta
     torch.manual_seed(0)
-    z = G.sample_z(4096, "cpu")
+    z = latent.sample(4096, "cpu")
     if uniform:
         assert z.min() >= -1 and z.max() <= 1
         assert z.std().item() == pytest.approx(1 / 3**0.5, rel=0.05)  # U(-1, 1), not clipped N(0,1)
@@ -143,7 +143,7 @@ def test_bad_layouts_fail_in_one_line() -> None:
         NETS.get("sngan-resnet").generator(_info(40))
     with pytest.raises(ConfigError, match="8 \\* 2\\*\\*k"):
         NETS.get("began").generator(_info(28))
-    with pytest.raises(ConfigError, match="autoencoder or began"):
+    with pytest.raises(ConfigError, match="choose one of autoencoder, began"):
         RECIPES.get("began")(_info(16), net="dcgan")
 
 

@@ -13,7 +13,7 @@ import torch
 
 from ganarium.checks import check_trainer
 from ganarium.errors import ConfigError
-from ganarium.train import TrainConfig, set_optimizer_impl
+from ganarium.training.trainer import TrainConfig, set_optimizer_impl
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"batch_size": 16, "log_every": 1}
@@ -129,7 +129,7 @@ def _compiled(name: str, steps: int, capsys, probed: tuple[str, ...] = ()):
         steps=steps,
         train_options={**TINY, "compile": True, "compile_backend": "aot_eager"},
     )[0]
-    trainer._probed.update(probed)  # as if those phases' first runs had taken no input gradient
+    trainer.precision.probed.update(probed)  # as if their first runs took no input gradient
     trainer.fit()
     lines = [line for line in capsys.readouterr().err.splitlines() if "train.compile" in line]
     return trainer, lines
@@ -139,7 +139,7 @@ def test_compile_runs_the_gradient_penalty_phase_eager_and_says_so(capsys):
     eager, _ = _train("wgan-gp", steps=2)
     trainer, lines = _compiled("wgan-gp", 2, capsys)
     assert all(hasattr(net, "_compiled_call_impl") for net in trainer.recipe.nets().values())
-    assert trainer._input_grad_phases == {"D"}
+    assert trainer.precision.input_grad_phases == {"D"}
     assert len(lines) == 1 and "phase 'D' takes input gradients" in lines[0]
     assert _max_difference(_state(eager), _state(trainer)) < 1e-5
 
@@ -147,7 +147,7 @@ def test_compile_runs_the_gradient_penalty_phase_eager_and_says_so(capsys):
 def test_compile_falls_back_to_eager_when_a_compiled_phase_differentiates_twice(capsys):
     eager, _ = _train("wgan-gp", steps=2)
     trainer, lines = _compiled("wgan-gp", 2, capsys, probed=("D",))
-    assert trainer._input_grad_phases == {"D"}
+    assert trainer.precision.input_grad_phases == {"D"}
     assert len(lines) == 1 and "took input gradients after its first step" in lines[0]
     # rerun from the same noise: the weights agree; the failed run's forward passes updated
     # batch-norm statistics once more (a one-time side effect of the fallback)
@@ -158,7 +158,7 @@ def test_compile_falls_back_to_eager_when_a_compiled_phase_differentiates_twice(
 def test_compile_runs_stylegan2s_r1_and_path_length_phases_eager(capsys):
     eager, _ = _train("stylegan2", steps=2)
     trainer, lines = _compiled("stylegan2", 2, capsys)
-    assert trainer._input_grad_phases == {"R1", "PL"} and len(lines) == 2
+    assert trainer.precision.input_grad_phases == {"R1", "PL"} and len(lines) == 2
     assert _max_difference(_state(eager), _state(trainer)) < 1e-5
 
 

@@ -135,3 +135,73 @@ def test_digits_limit_keeps_a_balanced_prefix():
     assert len(small) == 500
     assert torch.bincount(small.tensors["label"]).tolist() == [50] * 10
     assert torch.equal(digits(size=16, limit=20).tensors["image"], small.tensors["image"][:20])
+
+
+LATENT_RECIPES = {
+    "stylegan": TINY_STYLE,
+    "progan": dict(z_dim=8, width=8),
+    "lapgan": dict(z_dim=8, g_width=8, d_width=8),
+    "stackgan": dict(z_dim=8, c_dim=4, embedding_dim=8, g_width=8, d_width=8),
+    "cogan": dict(z_dim=8, g_width=8, d_width=8),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LATENT_RECIPES))
+def test_samples_are_decoded_draws_of_the_recipes_latent(name):
+    recipe = check_trainer(name, steps=1, model=LATENT_RECIPES[name])[0].recipe
+    assert recipe.capabilities().latent_dim == recipe.latent.dim
+    torch.manual_seed(0)
+    drawn = recipe.generate(3)
+    torch.manual_seed(0)
+    z = recipe.latent.sample(3, recipe.device)
+    assert z.shape == (3, recipe.latent.dim)
+    torch.testing.assert_close(drawn, recipe.decode(z))
+    # decode puts the nets back in training mode
+    assert all(net.training for net in recipe.nets().values())
+
+
+def test_lapgan_and_stackgan_train_each_declared_player_in_its_own_phase():
+    lap = check_trainer("lapgan", steps=1, model=LATENT_RECIPES["lapgan"])[0]
+    assert list(lap.recipe.players()) == ["D8", "G8", "D16", "G16"]
+    assert [ph.name for ph in lap.phases] == ["D8", "G8", "D16", "G16"]
+    assert [ph.batch for ph in lap.phases] == [None, "D8", "D8", "D8"]
+    assert [spec.dim for spec in lap.recipe.level_latents] == [8, 16 * 16]
+    stack = check_trainer("stackgan", steps=1, model=LATENT_RECIPES["stackgan"])[0]
+    assert list(stack.recipe.players()) == ["D1", "G1", "D2", "G2"]
+    assert [ph.name for ph in stack.phases] == ["T", "D1", "G1", "D2", "G2"]
+    for trainer in (lap, stack):
+        opts = trainer.recipe.configure_optimizers()
+        for name, net in trainer.recipe.players().items():
+            params = {id(p) for group in opts[name].param_groups for p in group["params"]}
+            assert params == {id(p) for p in net.parameters()}, name
+
+
+def test_cogan_pairs_share_their_latent_and_refuse_labels():
+    recipe = check_trainer("cogan", steps=1, model=LATENT_RECIPES["cogan"])[0].recipe
+    assert recipe.capabilities().pairs
+    z = recipe.latent.sample(2)
+    a, b = recipe.generate_pairs(2, z=z)
+    torch.testing.assert_close(a, recipe.decode(z))
+    preview = recipe.preview(8)
+    assert preview.nrow == 8 and preview.images.shape == (8, 1, 16, 16)
+    with pytest.raises(ConfigError, match="cogan is unconditional"):
+        check_trainer("cogan", steps=1, model=dict(conditional=True))
+
+
+@pytest.mark.parametrize(
+    "name,model,match",
+    [
+        ("stylegan", dict(r1_every=0), "r1_every"),
+        ("stylegan", dict(mixing_prob=1.5), "mixing_prob"),
+        ("stylegan", dict(blur_size=1), "blur_size"),
+        ("stylegan2", dict(d_architecture="skip", layout="official"), "d_architecture"),
+        ("stylegan2", dict(mbstd_channels=2), "layout=official"),
+        ("progan", dict(fade_steps=-1), "fade_steps"),
+        ("progan", dict(level_lr="16=0"), "level_lr"),
+    ],
+)
+def test_style_options_are_refused_in_one_line_before_any_net_is_built(name, model, match):
+    from ganarium.models import RECIPES
+
+    with pytest.raises(ConfigError, match=match):
+        RECIPES.get(name).Hparams.from_config(name, model)

@@ -50,7 +50,7 @@ import os, signal, sys
 import torch
 torch.set_num_threads(1)
 from ganarium.runs import resume_run, start_run
-from ganarium.train import Callback
+from ganarium.training.trainer import Callback
 
 class KillAt(Callback):  # SIGKILL between two steps, as a scheduler would
     def __init__(self, step):
@@ -310,24 +310,26 @@ def test_run_directory_layout(tmp_path):
 def test_train_threads_sets_torch_threads_and_a_busy_cpu_gets_a_warning(
     tmp_path, monkeypatch, capsys
 ):
-    import ganarium.train as train_module
+    import ganarium.training.threads as threads_module
+    from ganarium.cli import main
 
     before = torch.get_num_threads()
     try:
-        args = ["train.steps=1", "train.threads=1"]
-        start_run("gan", "ring8", args, run_dir=str(tmp_path / "one"))
+        argv = ["train", "gan", "--data", "ring8", "train.steps=1", "train.progress=false"]
+        assert main([*argv, "train.threads=1", "--run-dir", str(tmp_path / "one")]) == 0
         assert torch.get_num_threads() == 1
         assert "CPU is busy" not in capsys.readouterr().err
         # torch's default on a 4-core CPU that 3 other processes keep busy: a one-line warning
         torch.set_num_threads(2)
-        monkeypatch.setattr(train_module.os, "cpu_count", lambda: 4)
-        monkeypatch.setattr(train_module, "other_busy_processes", lambda: 3.0)
-        start_run("gan", "ring8", ["train.steps=1"], run_dir=str(tmp_path / "busy"))
+        monkeypatch.setattr(threads_module.os, "cpu_count", lambda: 4)
+        monkeypatch.setattr(threads_module, "other_busy_processes", lambda: 3.0)
+        threads_module.set_cpu_threads(0, torch.device("cpu"))
         err = capsys.readouterr().err
         assert "CPU is busy (load 3.0 on 4 cores)" in err and "train.threads=1" in err
-        monkeypatch.setattr(train_module, "other_busy_processes", lambda: 0.0)  # idle: silent
-        start_run("gan", "ring8", ["train.steps=1"], run_dir=str(tmp_path / "idle"))
+        monkeypatch.setattr(threads_module, "other_busy_processes", lambda: 0.0)  # idle: silent
+        threads_module.set_cpu_threads(0, torch.device("cpu"))
         assert "CPU is busy" not in capsys.readouterr().err
+        assert torch.get_num_threads() == 2  # the default is left alone
     finally:
         torch.set_num_threads(before)
     with pytest.raises(ConfigError, match="train.threads=-1"):

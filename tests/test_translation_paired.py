@@ -275,6 +275,67 @@ def test_paired_recipes_translate_any_size_and_either_channel_count(name):
     assert preview.nrow == 3 and preview.images.shape == (15, *recipe.info.shape)
 
 
+@pytest.mark.parametrize("name", PAIRED)
+def test_paired_translators_refuse_generate_and_a_preview_without_examples(name):
+    recipe, _ = _tiny(name)
+    with pytest.raises(CapabilityError) as e:
+        recipe.generate(4)
+    assert f"recipe {name!r} translates images: use translate(x, direction)" in _one_line(e)
+    assert "ganarium sample RUN" in str(e.value)
+    with pytest.raises(CapabilityError) as e:
+        recipe.preview(4)
+    assert "examples" in _one_line(e)
+    assert not [k for k in recipe.state_dict() if k.startswith("kept")]
+
+
+def test_a_pix2pix_state_dict_with_the_kept_buffers_of_0_1_loads_through_the_key_map():
+    from ganarium.compat import upgrade_model_state
+
+    torch.manual_seed(0)
+    old = _tiny("pix2pix")[0].state_dict()
+    old.update(kept=torch.rand(8, 1, 16, 16), kept_n=torch.tensor(8))
+    torch.manual_seed(1)
+    recipe = _tiny("pix2pix")[0]
+    with pytest.raises(RuntimeError, match="kept_n"):
+        recipe.load_state_dict(old)
+    recipe.load_state_dict(upgrade_model_state(old, 1))  # strict: only the kept buffers dropped
+    loaded = recipe.state_dict()
+    assert loaded.keys() == old.keys() - {"kept", "kept_n"}
+    assert all(torch.equal(v, old[k]) for k, v in loaded.items())
+
+
+def test_column_preview_shows_gray_rgb_label_maps_and_sizes_alike():
+    from ganarium.models._previews import column_preview
+
+    gray = torch.full((2, 1, 4, 4), 0.5)
+    rgb = torch.rand(2, 3, 8, 8) * 2 - 1
+    labels = torch.zeros(3, 5, 4, 4)  # one-hot over 5 channels, label 4 everywhere
+    labels[:, 4] = 1
+    p = column_preview([gray, rgb, labels])
+    assert p.nrow == 3 and p.images.shape == (6, 3, 8, 8)  # rows of the shortest column
+    torch.testing.assert_close(p.images[0], torch.full((3, 8, 8), 0.5))  # repeated, enlarged
+    torch.testing.assert_close(p.images[1], rgb[0])
+    torch.testing.assert_close(p.images[2], torch.ones(3, 8, 8))  # the last label: white
+    assert column_preview([gray, gray]).images.shape == (4, 1, 4, 4)  # all gray stays gray
+
+
+@pytest.mark.parametrize(
+    "name, option",
+    [
+        ("pix2pix", dict(loss="relativistic")),
+        ("pix2pix", dict(norm="group")),
+        ("srgan", dict(content="vgg")),
+        ("srgan", dict(d_head="dense")),
+        ("pix2pixhd", dict(coarse_fraction=1.5)),
+        ("pix2pixhd", dict(norm_affine="no")),
+    ],
+)
+def test_bad_options_are_refused_before_any_net_is_built(name, option):
+    with pytest.raises(ConfigError) as e:
+        RECIPES.get(name).Hparams.from_config(name, option)
+    assert f"model.{next(iter(option))}" in _one_line(e)
+
+
 def test_context_encoder_changes_only_the_hole():
     recipe, ds = _tiny("context-encoder")
     a = ds.tensors["image"][:4]

@@ -9,10 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
+from ganarium.compat import upgrade_model_state
 from ganarium.data import load_dataset
-from ganarium.data.stream import BatchStream
+from ganarium.data.stream import BatchStream, fixed_examples
+from ganarium.data.transforms import to_channels
 from ganarium.errors import DataError, GanariumError
-from ganarium.models import RECIPES
+from ganarium.models import RECIPES, CapabilityError
 from ganarium.nets.patchgan import (
     PatchGANDiscriminator,
     patchgan_min_size,
@@ -194,21 +196,56 @@ def test_translators_take_any_size(side):
 
 # -- recipes -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("recipe", ["cyclegan", "discogan", "dualgan", "csgan"])
-def test_translate_any_size_both_ways_and_refuse_wrong_channels(recipe):
+def test_translate_any_size_both_ways_and_refuse_what_it_cannot_read(recipe):
     info = load_dataset("digits-thick", size=16).info
     torch.manual_seed(0)
     model = RECIPES.get(recipe)(info, g_width=4, d_width=4, d_layers=2)
     for direction in ("AtoB", "BtoA"):
         out = model.translate(torch.rand(2, 1, 13, 21) * 2 - 1, direction)
-        assert out.shape == (2, 1, 13, 21)
+        assert out.shape == (2, 1, 13, 21) and out.abs().max() <= 1
+    rgb = torch.rand(2, 3, 16, 16) * 2 - 1  # RGB to a gray domain: read as its luma
+    torch.testing.assert_close(model.translate(rgb), model.translate(to_channels(rgb, 1)))
     with pytest.raises(DataError) as err:
-        model.translate(torch.rand(2, 3, 16, 16))
+        model.translate(torch.rand(2, 4, 16, 16))
     assert "channel" in _one_line(err)
-    with pytest.raises(GanariumError):
+    with pytest.raises(CapabilityError) as err:
         model.translate(torch.rand(2, 1, 16, 16), "AtoC")
-    with pytest.raises(GanariumError) as err:
-        model.generate(2)  # nothing kept before training
-    _one_line(err)
+    assert "AtoB, BtoA" in _one_line(err)
+
+
+@pytest.mark.parametrize("recipe", ["cyclegan", "discogan", "dualgan", "csgan", "instagan"])
+def test_two_domain_translators_refuse_generate_and_keep_no_training_inputs(recipe):
+    data, size = ("instance-scenes", 24) if recipe == "instagan" else ("digits-thick", 16)
+    info = load_dataset(data, size=size).info
+    model = RECIPES.get(recipe)(info, g_width=4, d_width=4, d_layers=2)
+    with pytest.raises(CapabilityError) as err:
+        model.generate(2)
+    assert f"recipe {recipe!r} translates images: use translate(x, direction)" in _one_line(err)
+    assert not [k for k in model.state_dict() if k.startswith("kept")]
+    with pytest.raises(CapabilityError) as err:
+        model.preview(12)  # held-out examples are needed
+    assert "examples" in _one_line(err)
+
+
+@pytest.mark.parametrize("recipe", ["cyclegan", "instagan"])
+def test_a_state_dict_with_the_kept_buffers_of_0_1_loads_through_the_key_map(recipe):
+    data, size = ("instance-scenes", 24) if recipe == "instagan" else ("digits-thick", 16)
+    info = load_dataset(data, size=size).info
+    options = dict(g_width=4, g_blocks=1, d_width=4, d_layers=2)
+    torch.manual_seed(0)
+    old = RECIPES.get(recipe)(info, **options).state_dict()
+    old.update(kept_a=torch.rand(8, 1, size, size), kept_b=torch.rand(8, 1, size, size))
+    old["kept_count"] = torch.tensor(8)
+    if recipe == "instagan":
+        old["kept_mask_a"] = torch.zeros(8, 2, size, size)
+    torch.manual_seed(1)
+    model = RECIPES.get(recipe)(info, **options)
+    with pytest.raises(RuntimeError, match="kept_count"):
+        model.load_state_dict(old)
+    model.load_state_dict(upgrade_model_state(old, 1))  # strict: only the kept buffers dropped
+    loaded = model.state_dict()
+    assert loaded.keys() == {k for k in old if not k.startswith("kept")}
+    assert all(torch.equal(v, old[k]) for k, v in loaded.items())
 
 
 @pytest.mark.parametrize("recipe", ["cyclegan", "dualgan"])
@@ -232,26 +269,32 @@ def test_csgan_trains_on_paired_data_and_cyclegan_refuses_it(tmp_path):
         )
 
 
-def test_cyclegan_pools_and_kept_examples_survive_the_checkpoint(tmp_path):
+def test_cyclegan_pools_survive_the_checkpoint_and_previews_show_held_out_examples(tmp_path):
     trainer = start_run(
         "cyclegan", "digits-textured", ["model.pool_size=5", *TINY], run_dir=str(tmp_path / "run")
     )
     trainer.fit()
     recipe = trainer.recipe
-    assert len(recipe.pool_a) == 5 and int(recipe.kept_count) == recipe.hp.kept_examples
+    assert len(recipe.pool_a) == 5
     loaded = load_recipe(tmp_path / "run")
     assert torch.equal(torch.stack(loaded.pool_b.images), torch.stack(recipe.pool_b.images))
-    assert torch.allclose(loaded.generate(3), recipe.generate(3))
-    preview = loaded.preview(12, None)
-    assert preview.nrow == 6 and preview.images.shape[1:] == (3, 16, 16)
-    assert len(preview.images) % 6 == 0
+    examples = fixed_examples(load_dataset("digits-textured", size=16, split="test"), 4, 0)
+    preview = loaded.preview(12, examples)
+    assert preview.nrow == 6 and preview.images.shape == (12, 3, 16, 16)
+    torch.testing.assert_close(preview.images, recipe.eval().preview(12, examples).images)
+    # the first row: A, A -> B, A -> B -> A, B, B -> A, B -> A -> B
+    a = examples["image"][:1]
+    torch.testing.assert_close(preview.images[0:1], a)
+    torch.testing.assert_close(preview.images[1:2], loaded.translate(a))
+    torch.testing.assert_close(preview.images[2:3], loaded.translate(loaded.translate(a), "BtoA"))
+    torch.testing.assert_close(preview.images[3], examples["image_b"][0])
 
 
 def test_cyclegan_learning_rate_is_constant_then_decays_linearly(tmp_path):
     """The paper's schedule is the Trainer's linear schedule from half way, which CycleGAN
     declares in its train_defaults."""
     from ganarium.runs import start_run
-    from ganarium.train import Callback
+    from ganarium.training.trainer import Callback
 
     items = ["data.size=16", "model.g_width=4", "model.d_width=4", "model.d_layers=2"]
     items += ["model.g_blocks=1", "train.steps=8", "train.batch_size=4", "train.progress=false"]
@@ -327,5 +370,7 @@ def test_instagan_trains_sequentially_and_its_pools_hold_images_with_masks(tmp_p
     assert len(recipe.pool_b) == 3 and recipe.pool_b.images[0].shape == (3 + 2 + 2, 24, 24)
     loaded = load_recipe(tmp_path / "run")
     assert torch.equal(torch.stack(loaded.pool_a.images), torch.stack(recipe.pool_a.images))
-    assert torch.allclose(loaded.generate(2), recipe.generate(2))
-    assert loaded.preview(12).images.shape == (12, 3, 24, 24)
+    examples = fixed_examples(load_dataset("instance-scenes", size=24, split="test"), 4, 0)
+    preview = loaded.preview(12, examples)
+    assert preview.nrow == 6 and preview.images.shape == (12, 3, 24, 24)
+    torch.testing.assert_close(preview.images, recipe.eval().preview(12, examples).images)

@@ -71,3 +71,21 @@ def test_draw_draws_its_canvas_over_t_steps(digits, attention):
     assert steps == 4 and images.shape == (12, 1, 16, 16)
     torch.testing.assert_close(images.view(3, 4, 1, 16, 16)[:, -1], final)
     assert recipe.capabilities().canvas
+
+
+@pytest.mark.parametrize("name", ["vae", "draw"])
+def test_likelihood_models_refuse_augmentation_they_would_ignore(digits, name):
+    from ganarium.errors import ConfigError
+
+    assert "augment" in RECIPES.get(name).defaults  # every recipe takes the key
+    with pytest.raises(ConfigError, match=f"recipe '{name}': augment=ada .* drop model.augment"):
+        RECIPES.get(name)(digits.info, augment="ada")
+    caps = RECIPES.get(name)(digits.info, z_dim=4).capabilities()
+    assert caps.likelihood and caps.signals == ("elbo",)
+
+
+def test_draw_refuses_a_one_point_attention_grid(digits):
+    from ganarium.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="read_n and write_n must be 0"):
+        RECIPES.get("draw")(digits.info, read_n=1)

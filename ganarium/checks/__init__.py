@@ -15,11 +15,11 @@ from typing import Any
 
 import torch
 
-from ganarium.data import DataInfo, dataset_info, load_dataset
+from ganarium.data import DataInfo, dataset_info, in_memory, load_dataset
 from ganarium.errors import GanariumError
 from ganarium.models import RECIPES, Capabilities, LearningCheck, Recipe
 from ganarium.registry import Registry
-from ganarium.train import TrainConfig, Trainer
+from ganarium.training.trainer import TrainConfig, Trainer
 
 # measure(recipe, info, check, history): ``history`` holds the records the Trainer logged (empty
 # for the untrained model), so a kind can judge a recipe's progress signals
@@ -146,7 +146,7 @@ def real_data_floor(kind: CheckKind, check: LearningCheck) -> dict[str, float]:
     key = f"{check.kind}|{check.data}|{sorted(check.data_options.items())}|{check.train}"
     if key not in _FLOORS:
         data = load_dataset(check.data, **check.data_options)
-        tensors = getattr(data, "tensors", None)
+        tensors = in_memory(data)
         floor: dict[str, float] = {}
         if tensors is not None and "image_b" not in tensors:
             try:

@@ -35,7 +35,7 @@ N_SAMPLES = 2500
 def toy_mode_labels(samples: torch.Tensor, info: DataInfo) -> torch.Tensor:
     from ganarium.data.toy2d import nearest_mode
 
-    return nearest_mode(samples, torch.as_tensor(info.extras["modes"]))[0]
+    return nearest_mode(samples, torch.as_tensor(info.modes))[0]
 
 
 def stacked_mode_labels(samples: torch.Tensor, info: DataInfo) -> torch.Tensor:
@@ -78,6 +78,7 @@ def histogram_distance(labels: torch.Tensor, groups: torch.Tensor, n_modes: int)
 def specialisation(recipe: Recipe, info: DataInfo, k: int) -> dict[str, float]:
     """Mean pairwise TV distance of the K generators' mode histograms, and its excess over the
     same statistic with the generator labels shuffled."""
+    recipe.require("generators")
     which = torch.arange(N_SAMPLES) % k
     samples = generate_batched(recipe, N_SAMPLES, generator=which)
     labels = MODE_LABELS[info.domain](samples, info)
@@ -142,6 +143,7 @@ def _cogan_measure(
 ) -> dict[str, float]:
     from ganarium.metrics.digits import classify
 
+    recipe.require("pairs")
     a, b = [], []
     for i in range(0, N_DIGITS, 500):
         pa, pb = recipe.generate_pairs(min(500, N_DIGITS - i))
@@ -149,7 +151,7 @@ def _cogan_measure(
         b.append(pb.float().cpu())
     a, b = torch.cat(a), torch.cat(b)
     read_a = classify(a)[1].argmax(1)
-    to_a = TO_DOMAIN_A.get(info.extras.get("transform", ""))
+    to_a = TO_DOMAIN_A.get(info.transform)
     if to_a is None:
         raise ConfigError(
             f"cogan-pairs reads domain B of {sorted(TO_DOMAIN_A)} data only, not {info.name!r}"

@@ -21,6 +21,7 @@ BATCH = 250
 
 def test_elbo(recipe: Recipe, check: LearningCheck) -> float:
     """Mean ELBO (nats) of the test split under ``recipe.evidence_lower_bound``."""
+    recipe.require("likelihood")
     x, _ = _test_split(check)
     values = [recipe.evidence_lower_bound(x[i : i + BATCH]) for i in range(0, len(x), BATCH)]
     return float(torch.cat(values).mean())

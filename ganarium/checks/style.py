@@ -65,6 +65,7 @@ CHECK_KINDS.add(
 def _lapgan_measure(
     recipe: Recipe, info: DataInfo, check: LearningCheck, history=()
 ) -> dict[str, float]:
+    recipe.require("pyramid")
     with torch.no_grad():
         levels = [
             torch.cat(parts)
@@ -109,6 +110,7 @@ def _stackgan_measure(
     from ganarium.data.captions import caption_text, stroke_thickness
     from ganarium.metrics.digits import classify
 
+    recipe.require("stages")
     g = torch.Generator().manual_seed(0)
     digits = torch.arange(N_DIGITS) % 10
     thickness = torch.randint(0, 3, (N_DIGITS,), generator=g)
@@ -174,6 +176,8 @@ def _style_measure(
 ) -> dict[str, float]:
     from ganarium.metrics.digits import classify
 
+    recipe.require("mixing")
+    recipe.require("truncation")
     z_dim = recipe.capabilities().latent_dim
     coarse, fine = torch.randn(N_MIX, z_dim), torch.randn(N_MIX, z_dim)
     with torch.no_grad():

@@ -35,7 +35,7 @@ def held_out_metrics(recipe: Recipe, info: DataInfo, check: LearningCheck) -> di
     """translation_metrics on the check data's test split (mean-fill from the train split)."""
     held_out = load_dataset(check.data, **{**check.data_options, "split": "test"})
     train_b = None  # mean-fill's mean target comes from the training split
-    if info.extras.get("baseline") == "mean-fill":
+    if info.baseline == "mean-fill":
         train_b = as_tensors(load_dataset(check.data, **check.data_options))["image_b"]
     extractor = info.extractor if info.extractor in CHEAP_EXTRACTORS else None
     m = translation_metrics(recipe, held_out, info, extractor, N_HELD_OUT, train_b)

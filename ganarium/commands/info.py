@@ -51,18 +51,19 @@ def describe(name: str) -> str:
     if doc:
         lines += [""] + ["  " + line for line in textwrap.wrap(" ".join(doc.split()), 94)]
     lines += ["", "hyper-parameters (model.KEY=VALUE):"]
-    helps = cls.describe_hparams()
+    specs = cls.Hparams.specs()
     width = max(len(k) for k in cls.defaults)
     for key, default in cls.defaults.items():
         shown = repr(list(default) if isinstance(default, tuple) else default)
+        pad = f"  {'':<{width}}  {'':<14} "
+        meaning = textwrap.wrap(specs[key].help + _allows(specs[key]), max(40, 100 - len(pad)))
         if len(shown) > 14:  # a long default gets its own line, the meaning the next
-            lines += [f"  {key:<{width}}  {shown}", f"  {'':<{width}}  {'':<14} {helps[key]}"]
+            lines.append(f"  {key:<{width}}  {shown}")
         else:
-            lines.append(f"  {key:<{width}}  {shown:<14} {helps[key]}")
+            lines.append(f"  {key:<{width}}  {shown:<14} {meaning.pop(0) if meaning else ''}")
+        lines += [pad + line for line in meaning]
     check = meta.get("check")
-    offered = _offers(cls, check)
-    if offered:
-        lines += ["", f"offers: {offered}"]
+    lines += _offers(cls, check)
     if check is not None:
         bars = CHECK_KINDS.get(check.kind).describe(dict(check.bars))
         where = f"{check.data} {check.data_options.get('size', '')}".strip()
@@ -160,15 +161,30 @@ def describe_counts(counts: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _offers(cls, check) -> str:
-    """What the recipe declares beyond plain sampling, built on its check's data."""
+def _allows(spec: Any) -> str:
+    """What a key allows, as a suffix of its help line: its choices or its rule."""
+    if spec.choices is not None:
+        return " [" + " | ".join(str(c) for c in spec.choices) + "]"
+    return f" [{spec.rule}]" if spec.rule else ""
+
+
+def _offers(cls, check) -> list[str]:
+    """What the recipe offers beyond plain sampling, built on its check's data: the capability
+    names, then each one's line from the capability registry."""
     if check is None:
-        return ""
+        return []
+    from ganarium.capabilities import CAPABILITIES
     from ganarium.data import dataset_info, load_dataset
 
     info = dataset_info(load_dataset(check.data, **check.data_options))
-    caps = cls(info, **check.model).capabilities()
-    return ", ".join(caps.offered())
+    offered = cls(info, **check.model).capabilities().offered()
+    if not offered:
+        return []
+    width = max(len(name) for name in offered)
+    lines = ["", f"offers: {', '.join(offered)}"]
+    for name in offered:
+        lines.append(f"  {name:<{width}}  {CAPABILITIES.get(name).doc}")
+    return lines
 
 
 def run(args: argparse.Namespace) -> None:

@@ -1,6 +1,7 @@
 """`ganarium sample RUN`: a grid, a folder of PNGs or an .npz of samples, or one of the grids a
-recipe offers (codes, style mixing, a latent walk, captions, instances, DRAW's canvas,
-translations of held-out inputs), chosen from what the run's recipe declares it can do."""
+recipe offers, chosen from what the run's recipe declares it can do. Each capability
+(ganarium.capabilities) brings its own flags and draws its own grid; this command knows none
+of them by name."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from pathlib import Path
 from ganarium.commands import COMMANDS, Command
 from ganarium.commands._args import (
     UsageError,
-    existing_file,
-    positive_float,
     positive_int,
     writable_dir,
     writable_file,
 )
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+def _capabilities() -> list:
+    from ganarium.capabilities import CAPABILITIES
+
+    return [CAPABILITIES.get(name) for name in CAPABILITIES.names()]
 
 
 def _add(p: argparse.ArgumentParser) -> None:
@@ -31,21 +36,8 @@ def _add(p: argparse.ArgumentParser) -> None:
         help="an image file (one grid), a folder ending in / (one PNG per sample) or a .npz file "
         "(uint8 array 'images', N x H x W x C; vector data: float 'samples')",
     )
-    p.add_argument("--label", type=int, help="class to generate (conditional recipes)")
-    p.add_argument("--grid-by-class", action="store_true", help="one row per class")
-    p.add_argument(
-        "--truncation", type=float, help="truncation trick (BigGAN: threshold; style GANs: psi)"
-    )
-    p.add_argument(
-        "--vary-code", metavar="CODE", help="latent code traversal grid (InfoGAN), e.g. c1"
-    )
-    p.add_argument("--mix", action="store_true", help="style-mixing grid (style-based recipes)")
-    p.add_argument("--interpolate", type=int, metavar="STEPS", help="a latent walk of STEPS images")
-    p.add_argument("--caption", help='text to draw, e.g. "a thick 7 leaning right" (StackGAN)')
-    p.add_argument(
-        "--instance", metavar="IMAGE", help="condition on this image's instance features (IC-GAN)"
-    )
-    p.add_argument("--steps", action="store_true", help="the canvas after each drawing step (DRAW)")
+    for cap in _capabilities():
+        cap.add_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
     p.add_argument(
         "--batch-size",
@@ -62,105 +54,64 @@ def _add(p: argparse.ArgumentParser) -> None:
     )
 
 
-GRID_MODES = ("vary_code", "mix", "interpolate", "caption", "instance", "steps")
+def _held_out(recipe, seed: int):
+    """``held_out(n)`` for a DrawContext: up to n fixed examples of the run's test split."""
 
+    def held_out(n: int):
+        import torch
 
-def _labels_for(recipe, args: argparse.Namespace, n: int):
-    import torch
-
-    if args.label is None and not args.grid_by_class:
-        return None, max(1, int(math.sqrt(n)))
-    if not recipe.capabilities().conditional:
-        raise UsageError(
-            f"recipe {recipe.name!r} was not trained with labels: drop --label/--grid-by-class"
-        )
-    k = recipe.info.num_classes
-    if args.grid_by_class:
-        per = max(1, n // k)
-        return torch.arange(k).repeat_interleave(per), per
-    if not 0 <= args.label < k:
-        raise UsageError(f"--label {args.label} is out of range: the data has classes 0..{k - 1}")
-    return torch.full((n,), args.label, dtype=torch.long), max(1, int(math.sqrt(n)))
-
-
-def _offered_grid(recipe, args: argparse.Namespace):
-    """(images, nrow) of the grid mode asked for, or None for plain sampling."""
-    import torch
-
-    from ganarium.data.folder import read_image
-
-    if args.vary_code:
-        recipe.require("codes", "--vary-code")
-        return recipe.code_traversal(args.vary_code)
-    if args.mix:
-        recipe.require("mixing", "--mix")
-        return recipe.style_mixing()
-    if args.interpolate is not None:
-        if args.interpolate < 2:
-            raise UsageError(f"--interpolate {args.interpolate} must be at least 2 steps")
-        recipe.require("latent_dim", "--interpolate")
-        return recipe.interpolate(args.interpolate, (args.seed, args.seed + 1)), args.interpolate
-    if args.caption is not None:
-        recipe.require("captions", "--caption")
-        return recipe.generate_from_captions([args.caption] * args.n), max(
-            1, int(math.sqrt(args.n))
-        )
-    if args.instance is not None:
-        recipe.require("instances", "--instance")
-        c, h, _ = recipe.info.shape
-        image = read_image(existing_file(args.instance, "--instance"), h, c)
-        return recipe.generate_from_instances(image[None], args.n), max(1, int(math.sqrt(args.n)))
-    if args.steps:
-        recipe.require("canvas", "--steps")
-        return recipe.canvas_steps(min(args.n, 8))
-    if recipe.capabilities().translate:  # input | output | target rows of held-out pairs
         from ganarium.data.stream import fixed_examples
         from ganarium.runs import held_out_data
 
         data = held_out_data(recipe.config)
         if data is None:
-            raise UsageError(f"the run's data {recipe.info.name!r} has no test split to translate")
+            return None
         with torch.random.fork_rng():
-            examples = fixed_examples(data, min(args.n, len(data)), args.seed)
-        preview = recipe.preview(len(examples["image"]), examples)
-        return preview.images, preview.nrow
-    return None
+            return fixed_examples(data, min(n, len(data)), seed)
+
+    return held_out
 
 
 def run(args: argparse.Namespace) -> None:
     import torch
 
+    from ganarium.capabilities import DrawContext, Sampling
     from ganarium.runs import load_recipe
 
     positive_int(args.n, "--n", "ask for one or more samples")
     positive_int(args.batch_size, "--batch-size")
-    if args.truncation is not None:
-        positive_float(args.truncation, "--truncation")
-    asked = [m for m in GRID_MODES if getattr(args, m) not in (None, False)]
-    if len(asked) > 1:
-        flags = ", ".join("--" + m.replace("_", "-") for m in asked)
+    caps = _capabilities()
+    asked = [cap for cap in caps if cap.asked(args)]
+    for cap in asked:
+        cap.check_args(args)
+    grids = [cap for cap in asked if cap.grid]
+    if len(grids) > 1:
+        flags = ", ".join(cap.flag() for cap in grids)
         raise UsageError(f"{flags} each draw their own grid: use one at a time")
     recipe = load_recipe(args.run, device=args.device, trust_code=args.trust_code)
-    out = _output(args.out, grid_only=bool(asked))
+    offered = recipe.capabilities().offered()
+    if not grids:  # a recipe without plain sampling draws its own grid
+        grids = [c for c in caps if c.replaces_sampling and c.name in offered]
+    out = _output(args.out, grid_only=any(cap.asked(args) for cap in grids))
     torch.manual_seed(args.seed)
-    extra = {}
-    if args.truncation is not None:
-        recipe.require("truncation", "--truncation")
-        extra["truncation"] = args.truncation
-    grid = _offered_grid(recipe, args)
-    if grid is not None:
+    plan = Sampling(args.n, max(1, math.isqrt(args.n)))
+    for cap in asked:
+        if not cap.grid:
+            cap.modify(recipe, args, plan)
+    if grids:
+        cap = grids[0]
+        recipe.require(cap.name, cap.flag())
+        images, nrow = cap.draw(
+            recipe, args, DrawContext(args.n, args.seed, _held_out(recipe, args.seed))
+        )
         if out.kind != "grid":
             raise UsageError(
                 f"this grid is one picture: pass --out as an image file, not {out.path}"
             )
-        _save_grid(grid[0], out.path, grid[1])
-        print(f"wrote {len(grid[0])} images to {out.path}")
+        _save_grid(images, out.path, nrow)
+        print(f"wrote {len(images)} images to {out.path}")
         return
-    labels, nrow = _labels_for(recipe, args, args.n)
-    n = len(labels) if labels is not None else args.n
-    if labels is not None:
-        extra["labels"] = labels
-    write_samples(recipe, n, out, nrow, args.batch_size, extra)
+    write_samples(recipe, plan.n, out, plan.nrow, args.batch_size, plan.kwargs)
 
 
 class Output:

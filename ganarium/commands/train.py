@@ -7,6 +7,9 @@ config.yaml records ``preset: NAME``.
 Under ``torchrun --nproc_per_node=N -m ganarium train ...`` every process runs this command
 and trains data-parallel (docs/multi-gpu.md); rank 0 writes the run.
 
+``train.threads`` sets torch's CPU threads for the run; left at torch's default on a CPU other
+processes keep busy, the command warns (``ganarium.training.threads``).
+
 SIGTERM and SIGINT (a scheduler's preemption, Ctrl-C) stop training after the current step with
 a checkpoint at that step; the command then says how to resume and exits with 128 + the signal
 number, so a SLURM requeue that re-runs the same command with ``--resume`` continues exactly.
@@ -86,6 +89,7 @@ def stop_on_signals(trainer) -> Iterator[dict[str, int]]:
 
 def run(args: argparse.Namespace) -> None:
     from ganarium.runs import resume_run, start_run
+    from ganarium.training.threads import set_cpu_threads
 
     if args.resume:
         if args.recipe and "=" in args.recipe:  # argparse puts the first override there
@@ -125,6 +129,7 @@ def run(args: argparse.Namespace) -> None:
             args.run_dir,
             preset=args.preset,
         )
+    set_cpu_threads(trainer.cfg.threads, trainer.device)
     trainer.evaluators = _evaluators(trainer.recipe.info, trainer.cfg.eval_every)
     if trainer.lock is not None and trainer.lock.took_over:
         print(f"ganarium: {trainer.lock.took_over}", file=sys.stderr)

@@ -6,7 +6,8 @@ so every recipe reads ``batch["image"]``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import inspect
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import torch
@@ -33,6 +34,15 @@ class DataInfo:
     pairing: ``none`` for one domain; ``paired`` when each batch holds aligned ``image`` (A) and
         ``image_b`` (B); ``unpaired`` when the two are drawn independently.
     shape_b: one B-side sample's shape for two-domain data (None otherwise).
+
+    What some data have besides (empty when not):
+    shape_a: the A side's shape of two-domain data (None: the B side's).
+    baseline: a paired task's trivial baseline (``identity``, ``mean-fill``, ``gray``, ...).
+    transform: how an unpaired set's B side is made from A images (``negative``, ``edges``).
+    modes / mode_std: the centres and spread of toy 2-D data's Gaussians.
+    vocabulary / caption_length: the words and token length of captioned data.
+    instances / kinds: the instance slots (K masks) and object kinds of instance scenes.
+    neighbours: the k of IC-GAN's (instance, neighbour) pairs.
     """
 
     name: str
@@ -45,6 +55,30 @@ class DataInfo:
     domain: str = ""
     pairing: Literal["none", "paired", "unpaired"] = "none"
     shape_b: tuple[int, ...] | None = None
+    shape_a: tuple[int, ...] | None = None
+    baseline: str = ""
+    transform: str = ""
+    modes: tuple[tuple[float, ...], ...] = ()
+    mode_std: float = 0.0
+    vocabulary: tuple[str, ...] = ()
+    caption_length: int = 0
+    instances: int = 0
+    kinds: tuple[str, ...] = ()
+    neighbours: int = 0
+
+    def __post_init__(self) -> None:
+        # ``extras`` is the former untyped bag, kept as a read-only view of the typed fields
+        # above for code and files written before them; a given bag fills those fields.
+        typed = {f.name: f for f in fields(self) if f.name in _DECLARED}
+        for key in typed:
+            object.__setattr__(self, key, _frozen(getattr(self, key)))
+        for key, value in self.extras.items():
+            key = _LEGACY_KEYS.get(key, key)
+            if key in typed and getattr(self, key) == typed[key].default:
+                object.__setattr__(self, key, _frozen(value))
+        view = {_VIEW_KEYS.get(k, k): getattr(self, k) for k in typed}
+        view = {k: v for k, v in view.items() if v not in (None, "", (), 0, 0.0)}
+        object.__setattr__(self, "extras", view)
 
     @property
     def channels(self) -> int:
@@ -59,10 +93,86 @@ class DataInfo:
         return self.num_classes > 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("extras")  # a view of the typed fields
+        return d
 
 
-class TensorDictDataset(Dataset):
+_DECLARED = (
+    "shape_a",
+    "baseline",
+    "transform",
+    "modes",
+    "mode_std",
+    "vocabulary",
+    "caption_length",
+    "instances",
+    "kinds",
+    "neighbours",
+)
+_LEGACY_KEYS = {"std": "mode_std"}  # the bag's names where a typed field is named otherwise
+_VIEW_KEYS = {v: k for k, v in _LEGACY_KEYS.items()}
+
+
+def _frozen(value: Any) -> Any:
+    """Lists (from JSON or YAML) as tuples, nested ones too."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+class GanDataset(Dataset):
+    """Base of ganarium's datasets: a DataInfo as ``info``, and ``in_memory()`` saying whether
+    the samples are aligned tensors that can be indexed directly (no DataLoader, no per-item
+    reads)."""
+
+    info: DataInfo
+
+    def in_memory(self) -> dict[str, torch.Tensor] | None:
+        """The samples as aligned tensors by key, or None when items are read one by one."""
+        return None
+
+
+def in_memory(dataset: Dataset) -> dict[str, torch.Tensor] | None:
+    """``dataset.in_memory()`` for ganarium datasets; None for any other torch Dataset."""
+    return dataset.in_memory() if isinstance(dataset, GanDataset) else None
+
+
+REQUIRED = inspect.Parameter.empty  # an option without a default (a folder's root)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What a registered dataset declares: its ``options`` (name -> default, ``REQUIRED`` when
+    it has none) and the ``splits`` its ``split`` option takes (() when it has no held-out
+    split)."""
+
+    name: str
+    options: dict[str, Any]
+    splits: tuple[str, ...] = ()
+    description: str = ""
+
+    def takes(self, option: str) -> bool:
+        return option in self.options
+
+    @property
+    def held_out(self) -> bool:
+        """Whether it has a test split (else a held-out sample is drawn with a fresh seed)."""
+        return "test" in self.splits
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """The declaration of dataset ``name``: its options are its factory's keyword arguments and
+    its splits are declared where it registers (``DATASETS.register(..., splits=(...))``)."""
+    factory, meta = DATASETS.get(name), DATASETS.meta(name)
+    options = {p.name: p.default for p in inspect.signature(factory).parameters.values()}
+    splits = tuple(meta.get("splits", ()))
+    if ("split" in options) != bool(splits):
+        raise TypeError(f"dataset {name!r}: declare splits=(...) exactly when it takes a split")
+    return DatasetSpec(name, options, splits, meta.get("description", ""))
+
+
+class TensorDictDataset(GanDataset):
     """An in-memory dataset of aligned tensors; BatchStream indexes it directly (no DataLoader)."""
 
     def __init__(self, tensors: dict[str, torch.Tensor], info: DataInfo) -> None:
@@ -80,6 +190,9 @@ class TensorDictDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         return {k: v[i] for k, v in self.tensors.items()}
+
+    def in_memory(self) -> dict[str, torch.Tensor]:
+        return self.tensors
 
 
 def check_values(tensors: dict[str, torch.Tensor], info: DataInfo) -> None:

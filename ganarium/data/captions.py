@@ -131,6 +131,7 @@ def tokenize_all(texts: list[str], vocabulary: list[str] | None = None) -> torch
 @DATASETS.register(
     "digit-captions",
     description="the offline digits with captions of class, stroke thickness and slant",
+    splits=("train", "test"),
 )
 def digit_captions(split: str = "train", size: int = 16, seed: int = 0) -> TensorDictDataset:
     """Digits (1, size, size) in [-1, 1] with ``caption`` token ids, the ``label`` and the
@@ -154,7 +155,8 @@ def digit_captions(split: str = "train", size: int = 16, seed: int = 0) -> Tenso
         num_classes=10,
         extractor="digit-classifier",
         domain="digits",
-        extras={"vocabulary": VOCABULARY, "caption_length": CAPTION_LENGTH},
+        vocabulary=tuple(VOCABULARY),
+        caption_length=CAPTION_LENGTH,
     )
     tensors = {
         "image": x.contiguous(),

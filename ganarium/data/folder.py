@@ -13,10 +13,9 @@ from pathlib import Path
 
 import torch
 from PIL import Image, UnidentifiedImageError
-from torch.utils.data import Dataset
 from torchvision.transforms import functional as TF
 
-from ganarium.data import DATASETS, DataInfo
+from ganarium.data import DATASETS, DataInfo, GanDataset
 from ganarium.data.transforms import coin, hflip
 from ganarium.errors import DataError
 
@@ -61,7 +60,7 @@ def _eight_bit(img: Image.Image, path: Path) -> Image.Image:
     return img
 
 
-class ImageFolderDataset(Dataset):
+class ImageFolderDataset(GanDataset):
     def __init__(
         self,
         root: str,

@@ -18,9 +18,8 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.data import Dataset
 
-from ganarium.data import DATASETS, DataInfo, load_dataset
+from ganarium.data import DATASETS, DataInfo, GanDataset, in_memory, load_dataset
 from ganarium.errors import DataError
 
 FEATURE_SIDE = 16
@@ -41,7 +40,7 @@ def nearest_neighbours(queries: Tensor, keys: Tensor, k: int, batch: int = 1000)
     return torch.cat(out)
 
 
-class InstanceDataset(Dataset):
+class InstanceDataset(GanDataset):
     """Items {"image": a random neighbour of instance i, "instance": x_i, "label": the
     neighbour's label} (labels when the base has them). The neighbour is drawn from torch's
     global RNG, which ``BatchStream`` seeds per sample, so runs resume exactly."""
@@ -65,15 +64,19 @@ class InstanceDataset(Dataset):
         return item
 
 
-@DATASETS.register("instances", description="IC-GAN's (instance, neighbour) pairs of a dataset")
+@DATASETS.register(
+    "instances",
+    description="IC-GAN's (instance, neighbour) pairs of a dataset",
+    splits=("train", "test"),
+)
 def instances(
     base: str = "digits", k: int = 10, split: str = "train", size: int = 28
 ) -> InstanceDataset:
     """Dataset ``base`` (its ``split`` at ``size``) as (instance, neighbour) pairs, with
     neighbourhoods of ``k`` images by pixel-feature cosine similarity."""
     data = load_dataset(base, split=split, size=size)
-    tensors = getattr(data, "tensors", None)
+    tensors = in_memory(data)
     if tensors is None or data.info.kind != "image":
         raise DataError(f"instances needs an in-memory image dataset; {base!r} is not one")
-    info = dataclasses.replace(data.info, extras={**data.info.extras, "neighbours": k})
+    info = dataclasses.replace(data.info, neighbours=k)
     return InstanceDataset(tensors["image"], tensors.get("label"), k, info)

@@ -2,8 +2,8 @@
 
 Every paired dataset yields ``{"image": A, "image_b": B, "label"?, "mask"?}`` and a DataInfo with
 ``pairing="paired"``. ``shape`` and ``shape_b`` are the B (output) side, so a translator's
-``generate(n)`` has the data's shape; the A (input) side is ``extras["shape_a"]``
-(``side_shapes(info)`` returns both). ``extras["baseline"]`` names the task's trivial baseline
+``generate(n)`` has the data's shape; the A (input) side is ``info.shape_a``
+(``side_shapes(info)`` returns both). ``info.baseline`` names the task's trivial baseline
 (``identity``, ``bicubic``, ``mean-fill``, ``gray``) that the translation checks must beat.
 The digit tasks name the digit classifier as their extractor but no ``domain``: the domain's
 periodic metrics read ``generate(n)``, which for a translator is a few kept inputs mapped, not
@@ -37,9 +37,15 @@ import torch
 from PIL import Image
 from torch import Tensor
 from torch.nn import functional as F
-from torch.utils.data import Dataset
 
-from ganarium.data import DATASETS, DataInfo, TensorDictDataset, resize_images, to_unit_range
+from ganarium.data import (
+    DATASETS,
+    DataInfo,
+    GanDataset,
+    TensorDictDataset,
+    resize_images,
+    to_unit_range,
+)
 from ganarium.data.folder import IMAGE_SUFFIXES
 from ganarium.data.transforms import (
     PairTransform,
@@ -68,12 +74,13 @@ def paired_info(
     extractor: str = "inception",
     domain: str = "",
 ) -> DataInfo:
-    """The DataInfo of a paired dataset: ``shape`` / ``shape_b`` the B side, A in extras."""
+    """The DataInfo of a paired dataset: ``shape`` / ``shape_b`` the B side, ``shape_a`` the A side."""
     return DataInfo(
         name=name,
         shape=tuple(shape_b),
         num_classes=num_classes,
-        extras={"shape_a": tuple(shape_a), "baseline": baseline},
+        shape_a=tuple(shape_a),
+        baseline=baseline,
         extractor=extractor,
         domain=domain,
         pairing="paired",
@@ -84,7 +91,7 @@ def paired_info(
 def side_shapes(info: DataInfo) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(A shape, B shape) of two-domain data; both ``info.shape`` for one-domain data."""
     shape_b = tuple(info.shape_b) if info.shape_b is not None else tuple(info.shape)
-    return tuple(info.extras.get("shape_a", shape_b)), shape_b
+    return (tuple(info.shape_a) if info.shape_a is not None else shape_b), shape_b
 
 
 def _split_of(split: str) -> str:
@@ -139,7 +146,11 @@ def _digits(split: str, size: int) -> tuple[Tensor, Tensor]:
     return x.contiguous(), torch.from_numpy(labels)
 
 
-@DATASETS.register("edges2digits", description="paired: Canny edge maps -> offline digits")
+@DATASETS.register(
+    "edges2digits",
+    description="paired: Canny edge maps -> offline digits",
+    splits=("train", "test"),
+)
 def edges2digits(split: Split = "train", size: int = 16, sigma: float = 1.0) -> TensorDictDataset:
     """A: the digit's Canny edges (1, size, size); B: the digit; label: the digit's class."""
     _check_size("edges2digits", size)
@@ -164,7 +175,9 @@ def _edge_pairs(split: str, size: int, sigma: float) -> tuple[Tensor, Tensor, Te
     return b, y, digit_edges(b, sigma)
 
 
-@DATASETS.register("digits-sr", description="paired: digits downsampled 4x -> the digits")
+@DATASETS.register(
+    "digits-sr", description="paired: digits downsampled 4x -> the digits", splits=("train", "test")
+)
 def digits_sr(split: Split = "train", size: int = 24, factor: int = 4) -> TensorDictDataset:
     """A: the digit at size / factor (antialiased bicubic); B: the digit at ``size``."""
     _check_size("digits-sr", size)
@@ -178,7 +191,11 @@ def digits_sr(split: Split = "train", size: int = 24, factor: int = 4) -> Tensor
     return TensorDictDataset({"image": downsample(b, factor), "image_b": b, "label": y}, info)
 
 
-@DATASETS.register("digits-inpaint", description="paired: digits with a square hole -> whole")
+@DATASETS.register(
+    "digits-inpaint",
+    description="paired: digits with a square hole -> whole",
+    splits=("train", "test"),
+)
 def digits_inpaint(
     split: Split = "train", size: int = 16, hole: float = 0.5, seed: int = 0
 ) -> TensorDictDataset:
@@ -249,7 +266,11 @@ def rgb_to_lightness(rgb: Tensor) -> Tensor:
     return torch.from_numpy(lab[..., :1]).float().permute(0, 3, 1, 2).div(50).sub(1)
 
 
-@DATASETS.register("gray2colour", description="paired: Lab lightness -> RGB photo patches")
+@DATASETS.register(
+    "gray2colour",
+    description="paired: Lab lightness -> RGB photo patches",
+    splits=("train", "test"),
+)
 def gray2colour(
     split: Split = "train", size: int = 16, scale: int = 128, seed: int = 0
 ) -> TensorDictDataset:
@@ -299,7 +320,7 @@ class SizedPairTransform:
         return a.contiguous(), b.contiguous()
 
 
-class AlignedFolder(Dataset):
+class AlignedFolder(GanDataset):
     """pix2pix's aligned layout: ``root/<split>/*`` images, each A | B side by side (width twice
     the height, or any width with ``load_width``). ``direction='BtoA'`` swaps the sides. Every
     file's header is checked up front, so a bad file fails at construction, in one line."""
@@ -376,7 +397,11 @@ class AlignedFolder(Dataset):
         return {"image": a, "image_b": b}
 
 
-@DATASETS.register("aligned", description="pix2pix's aligned A|B folders: root/{train,val,test}/")
+@DATASETS.register(
+    "aligned",
+    description="pix2pix's aligned A|B folders: root/{train,val,test}/",
+    splits=("train", "val", "test"),
+)
 def aligned(
     root: str = "",
     split: Literal["train", "val", "test"] = "train",

@@ -12,8 +12,8 @@ a translator blind to the masks cannot tell which squares to turn.
 
 Batches: ``{"image": A scene, "mask": A's instance masks (K, S, S), "image_b": B scene,
 "mask_b": B's masks}``, the sides drawn independently (``data.unpaired``); shapes as for the
-other two-domain data (``shape`` the B side, ``extras["shape_a"]`` the A side), with
-``extras["instances"]`` = K and ``extras["kinds"]`` = ("square", "disc").
+other two-domain data (``shape`` the B side, ``shape_a`` the A side), with
+``instances`` = K and ``kinds`` = ("square", "disc") in its DataInfo.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def _scenes(split: str, size: int, instances: int, side: float, seed: int) -> tu
 @DATASETS.register(
     "instance-scenes",
     description="scenes of squares (A) / discs (B) with one mask per instance, for InstaGAN",
+    splits=("train", "test"),
 )
 def instance_scenes(
     split: Literal["train", "test"] = "train",
@@ -141,7 +142,9 @@ def instance_scenes(
         name="instance-scenes",
         shape=shape,
         shape_b=shape,
-        extras={"shape_a": shape, "instances": instances, "kinds": KINDS},
+        shape_a=shape,
+        instances=instances,
+        kinds=KINDS,
         extractor="pixels",
         pairing="unpaired",
     )

@@ -63,7 +63,6 @@ def shapes(n: int = 10_000, size: int = 28, seed: int = 0) -> TensorDictDataset:
     info = DataInfo(
         name="shapes",
         shape=(1, size, size),
-        extras={"gray": GRAY},
         extractor="pixels",
         domain="shapes",
     )

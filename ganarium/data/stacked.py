@@ -10,7 +10,9 @@ from ganarium.data.digits import digits
 
 
 @DATASETS.register(
-    "stacked-digits", description="three digits stacked as RGB channels: 1,000 modes"
+    "stacked-digits",
+    description="three digits stacked as RGB channels: 1,000 modes",
+    splits=("train", "test"),
 )
 def stacked_digits(
     split: str = "train", size: int = 28, n: int = 25_000, seed: int = 0

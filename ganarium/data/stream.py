@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from ganarium.data import in_memory
 from ganarium.errors import DataError
 
 _SEED_MIX = 100_003
@@ -71,7 +72,7 @@ def fixed_examples(dataset: Dataset, n: int, seed: int = 0) -> dict[str, torch.T
     for the same seed; for previews. Call it inside ``torch.random.fork_rng``."""
     count = len(dataset)  # type: ignore[arg-type]
     idx = torch.randperm(count, generator=torch.Generator().manual_seed(seed + 4242))[:n]
-    tensors = getattr(dataset, "tensors", None)
+    tensors = in_memory(dataset)
     if tensors is not None:
         return {k: v[idx] for k, v in tensors.items()}
     items = [_SeededItems(dataset)[(int(i), sample_seed(seed, -1, int(i)))] for i in idx]
@@ -82,7 +83,7 @@ class BatchStream:
     """Yields dict batches forever, epoch after epoch, each epoch a seeded permutation.
 
     Its position (epoch, batch index) is saved in checkpoints, so a resumed run sees exactly the
-    batches the uninterrupted run would have seen. In-memory datasets (with ``.tensors``) are
+    batches the uninterrupted run would have seen. In-memory datasets (``in_memory()``) are
     indexed directly; others go through a DataLoader that draws no seed from the global RNG
     (its generator is seeded per epoch) and reads each sample under a seed of its own
     (``sample_seed``), so random augmentations are the same with any number of workers and
@@ -124,7 +125,7 @@ class BatchStream:
         self.batches_per_epoch = n // batch_size
         self.epoch = 0
         self.index = 0
-        self._tensors = getattr(dataset, "tensors", None)
+        self._tensors = in_memory(dataset)
         if self._tensors is not None:
             self._tensors = {k: v.to(self.device) for k, v in self._tensors.items()}
         self._order: torch.Tensor | None = None

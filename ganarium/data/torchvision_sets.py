@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
 from torchvision import datasets as tvd
 from torchvision import transforms as T
 
-from ganarium.data import DATASETS, DataInfo
+from ganarium.data import DATASETS, DataInfo, GanDataset
 from ganarium.errors import DataError
 
 _SETS: dict[str, tuple[Any, int, int, int, str, str]] = {
@@ -21,7 +20,7 @@ _SETS: dict[str, tuple[Any, int, int, int, str, str]] = {
 }
 
 
-class TorchvisionDataset(Dataset):
+class TorchvisionDataset(GanDataset):
     def __init__(self, name: str, root: str, split: str, size: int | None, download: bool):
         cls, channels, classes, native, extractor, domain = _SETS[name]
         size = size or native
@@ -72,7 +71,12 @@ def _register(name: str) -> None:
     ) -> TorchvisionDataset:
         return TorchvisionDataset(name, root, split, size, download)
 
-    DATASETS.add(name, factory, description=f"torchvision {name} from a local root")
+    DATASETS.add(
+        name,
+        factory,
+        description=f"torchvision {name} from a local root",
+        splits=("train", "test"),
+    )
 
 
 for _name in _SETS:

@@ -51,7 +51,8 @@ def _toy(name: str, n: int, seed: int) -> TensorDictDataset:
         num_classes=0,
         value_range=None,
         kind="vector",
-        extras={"modes": modes.tolist(), "std": std},
+        modes=tuple(map(tuple, modes.tolist())),
+        mode_std=std,
         extractor="pixels",
         domain="toy2d",
     )

@@ -55,7 +55,8 @@ def two_domains(
         name=name,
         shape=tuple(a.shape[1:]),
         num_classes=10,
-        extras={"shape_a": tuple(a.shape[1:]), "transform": transform},
+        shape_a=tuple(a.shape[1:]),
+        transform=transform,
         extractor="digit-classifier",
         domain="digits",
         pairing="unpaired",
@@ -65,7 +66,11 @@ def two_domains(
     return TensorDictDataset({k: v.contiguous() for k, v in tensors.items()}, info)
 
 
-@DATASETS.register("digits-negative", description="digits and negatives of other digits, unpaired")
+@DATASETS.register(
+    "digits-negative",
+    description="digits and negatives of other digits, unpaired",
+    splits=("train", "test"),
+)
 def digits_negative(
     split: Literal["train", "test"] = "train", size: int = 16, seed: int = 0
 ) -> TensorDictDataset:
@@ -73,7 +78,11 @@ def digits_negative(
     return two_domains("digits-negative", split, size, seed, negative, "negative")
 
 
-@DATASETS.register("digits-edges", description="digits and edge maps of other digits, unpaired")
+@DATASETS.register(
+    "digits-edges",
+    description="digits and edge maps of other digits, unpaired",
+    splits=("train", "test"),
+)
 def digits_edges(
     split: Literal["train", "test"] = "train", size: int = 16, seed: int = 0, sigma: float = 1.0
 ) -> TensorDictDataset:

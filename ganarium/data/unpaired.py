@@ -5,7 +5,7 @@ Every batch is ``{"image": A, "image_b": B}`` with A and B drawn independently (
 ``BatchStream`` seeds per sample, so the draws are exact on resume), plus ``label`` (A's digit)
 and ``label_b`` (B's digit) for the offline tasks, so checks can tell whether translation kept
 the content. ``DataInfo.pairing`` is ``unpaired``; as for paired data (``data.paired``),
-``shape`` and ``shape_b`` are the B side and ``extras["shape_a"]`` the A side
+``shape`` and ``shape_b`` are the B side and ``shape_a`` the A side
 (``data.paired.side_shapes``), so a translator's ``generate(n)`` (A -> B) has the data's shape.
 
 - ``unpaired-folder``: ``root/trainA, trainB, testA, testB`` (Zhu et al. 2017's layout), each
@@ -33,9 +33,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.data import Dataset
 
-from ganarium.data import DATASETS, DataInfo, resize_images, to_unit_range
+from ganarium.data import DATASETS, DataInfo, GanDataset, resize_images, to_unit_range
 from ganarium.data.digits import digits_arrays
 from ganarium.data.folder import IMAGE_SUFFIXES, list_images
 from ganarium.data.transforms import ImageTransform, read_image_full, to_channels
@@ -44,13 +43,13 @@ from ganarium.errors import DataError
 SIDES = ("A", "B")
 
 
-class UnpairedTensors(Dataset):
+class UnpairedTensors(GanDataset):
     """Two in-memory domains ``a`` (N_A, C, H, W) and ``b`` (N_B, C', H', W') with optional
     labels; item i is A[i mod N_A] with a uniformly drawn B when ``train`` (held-out splits:
     B[i mod N_B], always the same; ``paired``: B[i], same length). ``extra_a`` / ``extra_b``
     are further per-image tensors of each side served under their keys (instance masks).
 
-    It has no ``.tensors``, so BatchStream reads it item by item under per-sample seeds."""
+    It is not ``in_memory()``, so BatchStream reads it item by item under per-sample seeds."""
 
     def __init__(
         self,
@@ -108,7 +107,7 @@ def _side_files(root: Path, folder: str) -> list[Path] | None:
     return files
 
 
-class UnpairedFolder(Dataset):
+class UnpairedFolder(GanDataset):
     """``root/{split}A`` and ``root/{split}B``: the i-th A image with a random B image (the
     test split pairs the i-th of each, cycling the shorter side, so it is always the same)."""
 
@@ -162,7 +161,7 @@ class UnpairedFolder(Dataset):
             shape=shape,
             shape_b=shape,
             pairing="unpaired",
-            extras={"shape_a": shape},
+            shape_a=shape,
         )
 
     def __len__(self) -> int:
@@ -180,7 +179,9 @@ class UnpairedFolder(Dataset):
 
 
 @DATASETS.register(
-    "unpaired-folder", description="CycleGAN's trainA/ trainB/ testA/ testB/ folders (unpaired)"
+    "unpaired-folder",
+    description="CycleGAN's trainA/ trainB/ testA/ testB/ folders (unpaired)",
+    splits=("train", "test"),
 )
 def unpaired_folder(
     root: str = "",
@@ -270,6 +271,7 @@ def _unit_to_range(x01: Tensor, size: int) -> Tensor:
 @DATASETS.register(
     "digits-textured",
     description="digits <-> digits blended over photo crops (MNIST-M-like), unpaired, labelled",
+    splits=("train", "test"),
 )
 def digits_textured(
     split: Literal["train", "test"] = "train", size: int = 16, paired: bool = False, seed: int = 0
@@ -285,7 +287,11 @@ def digits_textured(
     return UnpairedTensors(a, b, info, ya, yb, train=split == "train")
 
 
-@DATASETS.register("digits-thick", description="digits <-> thick-stroke digits, unpaired, labelled")
+@DATASETS.register(
+    "digits-thick",
+    description="digits <-> thick-stroke digits, unpaired, labelled",
+    splits=("train", "test"),
+)
 def digits_thick(
     split: Literal["train", "test"] = "train",
     size: int = 16,
@@ -316,7 +322,7 @@ def _info(name: str, a: Tensor, b: Tensor, paired: bool, extractor: str) -> Data
         name=name,
         shape=tuple(b.shape[1:]),
         shape_b=tuple(b.shape[1:]),
-        extras={"shape_a": tuple(a.shape[1:])},
+        shape_a=tuple(a.shape[1:]),
         num_classes=10,
         extractor=extractor,
         pairing="paired" if paired else "unpaired",

@@ -13,7 +13,6 @@ Which extractor suits the data and which mode / exact metrics apply come from it
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from ganarium.data import DATASETS, DataInfo, load_dataset
+from ganarium.data import DATASETS, DataInfo, dataset_spec, in_memory, load_dataset
 from ganarium.errors import GanariumError, suggest
 from ganarium.metrics import domain_of
 from ganarium.metrics.inception import FeatureExtractor, features_and_logits
@@ -123,16 +122,16 @@ def held_out_options(info: DataInfo, options: dict[str, Any] | None, n: int) -> 
             f"no real reference is known for data {info.name!r}: pass real images "
             "(evaluate_samples(real=...), or `ganarium eval --real DIR --fake DIR`)"
         )
-    params = inspect.signature(DATASETS.get(info.name)).parameters
-    opts = {k: v for k, v in (options or {}).items() if k in params}
-    if info.kind == "image" and "size" in params:
+    spec = dataset_spec(info.name)
+    opts = {k: v for k, v in (options or {}).items() if spec.takes(k)}
+    if info.kind == "image" and spec.takes("size"):
         opts["size"] = info.resolution
-    if "split" in params:
+    if spec.takes("split"):
         opts["split"] = "test"
-    elif "seed" in params:
+    elif spec.takes("seed"):
         opts["seed"] = int(opts.get("seed", 0)) + HELD_OUT_SEED
-    if "n" in params:  # synthetic sets: make at least as many as asked for
-        opts["n"] = max(int(opts.get("n", params["n"].default)), n)
+    if spec.takes("n"):  # synthetic sets: make at least as many as asked for
+        opts["n"] = max(int(opts.get("n", spec.options["n"])), n)
     return opts
 
 
@@ -143,7 +142,7 @@ def reference_images(
     opts = held_out_options(info, options, n)
     ds = load_dataset(info.name, **opts)
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))[:n]
-    tensors = getattr(ds, "tensors", None)
+    tensors = in_memory(ds)
     if tensors is not None:
         return tensors["image"][idx], opts
     return torch.stack([ds[int(i)]["image"] for i in idx]), opts
@@ -181,15 +180,15 @@ def training_images(
 ) -> torch.Tensor:
     """Up to ``n`` real samples of the training data (a seeded random subset), at the samples'
     resolution: what a perfect generator would produce."""
-    params = inspect.signature(DATASETS.get(info.name)).parameters
-    opts = {k: v for k, v in (options or {}).items() if k in params}
-    if info.kind == "image" and "size" in params:
+    spec = dataset_spec(info.name)
+    opts = {k: v for k, v in (options or {}).items() if spec.takes(k)}
+    if info.kind == "image" and spec.takes("size"):
         opts["size"] = info.resolution
-    if "n" in params:
-        opts["n"] = max(int(opts.get("n", params["n"].default)), n)
+    if spec.takes("n"):
+        opts["n"] = max(int(opts.get("n", spec.options["n"])), n)
     ds = load_dataset(info.name, **opts)
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n]
-    tensors = getattr(ds, "tensors", None)
+    tensors = in_memory(ds)
     if tensors is not None:
         return tensors["image"][idx]
     return torch.stack([ds[int(i)]["image"] for i in idx])
@@ -270,7 +269,7 @@ def evaluate_samples(
     if NEEDS_EXTRACTOR & set(metrics):
         name = auto_extractor(info) if extractor == "auto" else extractor
         ex = get_extractor(name, inception_weights, device)
-        if "is" in metrics and not getattr(ex, "has_logits", False):
+        if "is" in metrics and not ex.has_logits:
             raise GanariumError(
                 f"metric 'is' needs class logits, which the {ex.name} extractor has not: "
                 "use --extractor inception (or digit-classifier on digits)"

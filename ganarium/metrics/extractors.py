@@ -26,11 +26,26 @@ BATCH = 100
 
 
 class Extractor:
+    """Base of the extractors: each declares ``name``, ``has_logits`` (whether ``logits`` gives
+    class logits, for the Inception Score) and ``cache_id`` (what tells its weights apart in
+    the cache of reference features; its name unless a subclass says more)."""
+
     name = ""
     has_logits = False
 
+    @property
+    def cache_id(self) -> str:
+        return self.name
+
     def features(self, images: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+    def features_and_logits(
+        self, images: torch.Tensor, logits: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Features and (when asked) logits; a subclass with one network pass for both
+        overrides it."""
+        return self.features(images), (self.logits(images) if logits else None)
 
     def logits(self, images: torch.Tensor) -> torch.Tensor:
         raise GanariumError(
@@ -48,6 +63,16 @@ class PixelExtractor(Extractor):
 class DigitClassifierExtractor(Extractor):
     name = "digit-classifier"
     has_logits = True
+
+    @property
+    def cache_id(self) -> str:
+        """Its name and a hash of the shipped weights, so retrained weights recompute."""
+        from ganarium.metrics.digit_classifier import WEIGHTS
+        from ganarium.metrics.reference import file_fingerprint
+
+        if WEIGHTS.exists():
+            return f"{self.name}:{file_fingerprint(str(WEIGHTS))}"
+        return self.name
 
     def _check(self, images: torch.Tensor) -> None:
         if images.dim() != 4 or images.shape[1] != 1:
@@ -73,6 +98,7 @@ class StackedDigitExtractor(Extractor):
     """The digit classifier's features of each channel, concatenated (3 x 128), for stacked digits."""
 
     name = "digit-classifier-x3"
+    cache_id = DigitClassifierExtractor.cache_id  # the same weights
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         from ganarium.metrics.digits import classify

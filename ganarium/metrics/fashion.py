@@ -23,6 +23,7 @@ from ganarium.data import DataInfo
 from ganarium.errors import GanariumError
 from ganarium.metrics import DOMAINS, METRICS, Domain
 from ganarium.metrics.digit_classifier import DigitClassifier
+from ganarium.metrics.extractors import Extractor
 from ganarium.metrics.fid import fid_from_features
 from ganarium.metrics.kid import kernel_inception_distance
 
@@ -87,7 +88,7 @@ def classify(images: torch.Tensor, batch: int = BATCH) -> tuple[torch.Tensor, to
     return torch.cat(feats), torch.cat(logits)
 
 
-class FashionClassifierExtractor:
+class FashionClassifierExtractor(Extractor):
     """The feature-extractor interface (``ganarium.metrics.extractors``) over this classifier."""
 
     name = NAME

@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 
 from ganarium.errors import GanariumError
-from ganarium.metrics.extractors import FidelityExtractor, to_uint8_rgb
+from ganarium.metrics.extractors import Extractor, FidelityExtractor, to_uint8_rgb
 
 WEIGHTS_ENV = "GANARIUM_INCEPTION_WEIGHTS"
 NO_DOWNLOAD_ENV = "GANARIUM_NO_DOWNLOAD"
@@ -38,7 +38,9 @@ HINT = (
 @runtime_checkable
 class FeatureExtractor(Protocol):
     """What every feature metric reads. ``name`` labels results (``fid[name]``); images are
-    (N, C, H, W) floats in [-1, 1]; ``logits`` exists only where ``has_logits`` is true."""
+    (N, C, H, W) floats in [-1, 1]; ``logits`` exists only where ``has_logits`` is true.
+    Subclasses of ``ganarium.metrics.extractors.Extractor`` also declare ``cache_id`` and may
+    give features and logits in one pass (``features_and_logits``)."""
 
     name: str
     has_logits: bool
@@ -52,9 +54,8 @@ def features_and_logits(
     ex: FeatureExtractor, images: torch.Tensor, logits: bool
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Features and (when asked) logits, in one network pass where the extractor offers it."""
-    both = getattr(ex, "features_and_logits", None)
-    if logits and both is not None:
-        return both(images)
+    if isinstance(ex, Extractor):
+        return ex.features_and_logits(images, logits)
     return ex.features(images), (ex.logits(images) if logits else None)
 
 
@@ -62,12 +63,29 @@ class InceptionExtractor(FidelityExtractor):
     """A torch-fidelity network that returns pool3 features and logits from one forward pass
     (Inception runs at ~2 images/s on one CPU core, so a second pass for IS would double it)."""
 
-    def __init__(self, net: Any, name: str = "inception", device: str = "cpu", **kw: Any) -> None:
+    def __init__(
+        self,
+        net: Any,
+        name: str = "inception",
+        device: str = "cpu",
+        cache_id: str | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(net, name, device=device, **kw)
-        self.cache_id = name
+        self._cache_id = cache_id or name
+
+    @property
+    def cache_id(self) -> str:
+        """The name and the weights file, so the cache of reference features does not mix
+        weights."""
+        return self._cache_id
 
     @torch.no_grad()
-    def features_and_logits(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def features_and_logits(
+        self, images: torch.Tensor, logits: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if not logits:
+            return self.features(images), None
         f_at, l_at = self.order.index(self.feature_layer), self.order.index(self.logit_layer)
         feats, logits = [], []
         for i in range(0, len(images), 100):
@@ -135,12 +153,9 @@ def inception_extractor(weights_path: str | None = None, device: str = "cpu") ->
         first = (str(e).splitlines() or [type(e).__name__])[0][:120]
         what = "load" if path else "download"
         raise GanariumError(f"could not {what} the Inception weights ({first}): {HINT}") from None
-    ex = InceptionExtractor(net, "inception", device=device)
     # the cache of reference features must not mix weights files
-    ex.cache_id = (
-        f"inception:{Path(path).name}:{Path(path).stat().st_size}" if path else "inception"
-    )
-    return ex
+    cache_id = f"inception:{Path(path).name}:{Path(path).stat().st_size}" if path else "inception"
+    return InceptionExtractor(net, "inception", device=device, cache_id=cache_id)
 
 
 # -- torch-fidelity's own numbers, for cross-checking ---------------------------------------

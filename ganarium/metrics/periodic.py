@@ -1,6 +1,7 @@
 """Cheap metrics logged during training (``train.eval_every``): whatever the data's domain
 (``DataInfo.domain``) registers as ``periodic`` (mode statistics on toy data, domain FID and
-classes covered on digits). Other data log none (use ``ganarium eval``)."""
+classes covered on digits). Other data log none (use ``ganarium eval``), and neither do
+translators, which have no noise to sample (``ganarium eval`` scores their held-out pairs)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ def periodic_evaluator(
         return None
 
     def evaluate(recipe: Recipe) -> dict[str, float]:
+        if recipe.capabilities().translate:
+            return {}
         return {f"eval/{k}": v for k, v in measure(generate_batched(recipe, n), info).items()}
 
     return evaluate

@@ -86,17 +86,12 @@ def file_fingerprint(path: str) -> str:
 
 
 def extractor_cache_id(ex: Any) -> str:
-    """How an extractor is told apart in cache keys: its ``cache_id`` if it has one, its name
-    plus a hash of the shipped weights for the digit classifier, else its name."""
-    cid = getattr(ex, "cache_id", None)
-    if cid:
-        return str(cid)
-    if str(ex.name).startswith("digit-classifier"):
-        from ganarium.metrics.digit_classifier import WEIGHTS
+    """How an extractor is told apart in cache keys: the ``cache_id`` an Extractor declares
+    (its name plus whatever tells its weights apart), else the name of any other object with
+    the extractor interface."""
+    from ganarium.metrics.extractors import Extractor
 
-        if WEIGHTS.exists():
-            return f"{ex.name}:{file_fingerprint(str(WEIGHTS))}"
-    return str(ex.name)
+    return str(ex.cache_id if isinstance(ex, Extractor) else ex.name)
 
 
 def cached_json(path: Path, key: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict:

@@ -18,7 +18,7 @@ COVER_SHARE = 0.25  # a mode is covered with >= 25% of its fair share N / K of H
 
 @METRICS.register("toy2d", paper="Srivastava et al. 2017", year=2017, input="toy samples")
 def toy2d_metrics(samples: torch.Tensor, info: DataInfo) -> dict[str, float | int]:
-    """Mode statistics of (N, 2) ``samples`` against the modes in ``info.extras``.
+    """Mode statistics of (N, 2) ``samples`` against the modes in ``info.modes``.
 
     ``high_quality``: fraction of samples within 3 std of their nearest mode (real data score
     1 - exp(-4.5) = 0.989, the 2-D Gaussian mass inside 3 std).
@@ -29,8 +29,8 @@ def toy2d_metrics(samples: torch.Tensor, info: DataInfo) -> dict[str, float | in
     count per mode so that empty modes (or no HQ sample at all) give a finite value; ~0 for
     real data, about log K for a generator collapsed on one mode.
     """
-    modes = torch.as_tensor(info.extras["modes"], dtype=torch.float32)
-    std = float(info.extras["std"])
+    modes = torch.as_tensor(info.modes, dtype=torch.float32)
+    std = float(info.mode_std)
     x = samples.detach().float().cpu().reshape(len(samples), -1)
     if x.shape[1] != modes.shape[1]:
         raise ValueError(f"samples have {x.shape[1]} coordinates, the modes {modes.shape[1]}")

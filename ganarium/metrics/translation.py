@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from ganarium.data import DataInfo
+from ganarium.data import DataInfo, in_memory
 from ganarium.data.transforms import to_channels
 from ganarium.errors import GanariumError
 from ganarium.models import Recipe
@@ -167,7 +167,7 @@ def baseline_outputs(
 
 def as_tensors(dataset: Dataset, n: int | None = None) -> dict[str, Tensor]:
     """The first ``n`` samples of a dataset (all by default) as stacked tensors."""
-    tensors = getattr(dataset, "tensors", None)
+    tensors = in_memory(dataset)
     count = len(dataset) if n is None else min(n, len(dataset))  # type: ignore[arg-type]
     if tensors is not None:
         return {k: v[:count] for k, v in tensors.items()}
@@ -196,7 +196,7 @@ def translation_metrics(
 ) -> dict[str, float]:
     """PSNR, SSIM, FID to the target domain (``extractor``; None: skip), and the content kept
     (with labels) of ``recipe``'s A -> B translations of ``held_out``, and the same figures for
-    the data's baseline (``info.extras["baseline"]``; ``train_targets`` give mean-fill's mean).
+    the data's baseline (``info.baseline``; ``train_targets`` give mean-fill's mean).
     Keys: psnr, ssim, fid[<extractor>], label_kept, and baseline_<key> for each."""
     data = as_tensors(held_out, n)
     a, b = data["image"], data["image_b"]
@@ -207,7 +207,7 @@ def translation_metrics(
             f"{tuple(b.shape[1:])}: evaluate on the data it was trained on"
         )
     results: dict[str, float] = {"n_pairs": float(len(a))}
-    kind = info.extras.get("baseline", "identity")
+    kind = info.baseline or "identity"
     fill = train_targets.float().mean(0) if train_targets is not None else b.float().mean(0)
     base = baseline_outputs(kind, a, tuple(b.shape[1:]), data.get("mask"), fill)
     for prefix, x in (("", out), ("baseline_", base)):
@@ -235,7 +235,7 @@ def evaluate_translation(
     held-out examples. Keys (``BtoA/`` prefixed for the reverse direction):
 
     - paired data: ``psnr``, ``ssim`` against the targets, and ``baseline_psnr`` /
-      ``baseline_ssim`` of the data's trivial baseline (``info.extras["baseline"]``);
+      ``baseline_ssim`` of the data's trivial baseline (``info.baseline``);
     - data with digit labels: ``label_kept`` (the source digit read in the output);
     - feature ``metrics`` (fid, kid, pr, dc) of the outputs against the target side's held-out
       images, with ``extractor`` (``auto``: the data's), keyed as ``fid[<extractor>]``;
@@ -267,7 +267,7 @@ def evaluate_translation(
                 ssim(out, target),
             )
             if direction == "AtoB":
-                kind = info.extras.get("baseline", "identity")
+                kind = info.baseline or "identity"
                 fill = (train_data or data)["image_b"].float().mean(0)
                 base = baseline_outputs(
                     kind, data["image"], tuple(target.shape[1:]), data.get("mask"), fill

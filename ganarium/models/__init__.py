@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ganarium.hparams import with_defaults
 from ganarium.recipe import (  # noqa: F401 - the contract, re-exported for recipe modules
     Batch,
     Capabilities,
@@ -21,6 +22,7 @@ from ganarium.recipe import (  # noqa: F401 - the contract, re-exported for reci
     StepContext,
     StepOutput,
     ema_update,
+    eval_mode,
     generate_batched,
 )
 from ganarium.registry import Registry
@@ -55,24 +57,26 @@ def register(
     check: LearningCheck | None = None,
     **defaults: Any,
 ) -> Callable[[type[Recipe]], type[Recipe]]:
-    """Register a recipe class under ``name``; keyword ``defaults`` override the class defaults,
-    so one class can serve several named recipes (e.g. ``gan`` and ``gan-ns``)."""
+    """Register a recipe class under ``name`` and return the registered class, named: a
+    subclass of ``cls`` whose ``name`` is ``name`` and whose hyper-parameters take the keyword
+    ``defaults`` (so one class can serve several named recipes, e.g. ``gan`` and ``gan-ns``)."""
 
     def decorator(cls: type[Recipe]) -> type[Recipe]:
-        unknown = [k for k in defaults if k not in cls.defaults]
-        if unknown:
-            raise ValueError(f"register({name!r}): {unknown} are not defaults of {cls.__name__}")
+        cls = cls.__dict__.get("registered_from", cls)  # stacked: each names the same class
+        hparams = with_defaults(cls.Hparams, name, defaults) if defaults else cls.Hparams
         variant = type(
             cls.__name__,
             (cls,),
             {
                 "name": name,
-                "defaults": {**cls.defaults, **defaults},
+                "Hparams": hparams,
+                "registered_from": cls,
                 "__doc__": cls.__doc__ or sys.modules[cls.__module__].__doc__,
                 "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
             },
         )
         RECIPES.add(name, variant, paper=paper, year=year, family=family, data=data, check=check)
-        return cls
+        return variant
 
     return decorator

@@ -11,13 +11,16 @@ Not a recipe module (the leading underscore keeps the registry from importing it
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganarium.models import Batch, Phase, Recipe, StepContext, StepOutput
+from ganarium.capabilities.likelihood import Likelihood
+from ganarium.capabilities.signals import Signals
+from ganarium.hparams import adam_betas, learning_rate, loss_weight
+from ganarium.models import Batch, Phase, Recipe, StepContext, StepOutput, eval_mode
 
 
 def bernoulli_log_likelihood(logits: Tensor, x: Tensor) -> Tensor:
@@ -32,17 +35,26 @@ def gaussian_kl(mean: Tensor, log_var: Tensor) -> Tensor:
     return 0.5 * (mean.pow(2) + log_var.exp() - 1 - log_var).flatten(1).sum(1)
 
 
-class LikelihoodRecipe(Recipe):
-    """A model trained by maximising its ELBO with Adam(``lr``, ``betas``) in one phase."""
+class LikelihoodRecipe(Likelihood, Signals, Recipe):
+    """A model trained by maximising its ELBO with Adam(``lr``, ``betas``) in one phase; the
+    training batch's ELBO is its progress signal. It has no discriminator, so it refuses
+    ``model.augment``."""
 
-    defaults: ClassVar[dict[str, Any]] = dict(
-        **Recipe.defaults, lr=1e-3, betas=(0.9, 0.999), kl_weight=1.0
-    )
-    hparam_help: ClassVar[dict[str, str]] = dict(
-        lr="Adam's learning rate",
-        betas="Adam's (beta1, beta2)",
-        kl_weight="weight of the KL term (1: the ELBO; beta-VAE uses more)",
-    )
+    @dataclass
+    class Hparams(Recipe.Hparams):
+        lr: float = learning_rate(0.001, "Adam's learning rate")
+        betas: tuple[float, float] = adam_betas((0.9, 0.999), "Adam's (beta1, beta2)")
+        kl_weight: float = loss_weight(
+            1.0, "weight of the KL term (1: the ELBO; beta-VAE uses more)"
+        )
+
+        def check(self) -> str | None:
+            if self.augment != "none":
+                return (
+                    f"augment={self.augment} augments what a discriminator sees and this "
+                    "likelihood model has none: drop model.augment"
+                )
+            return super().check()
 
     _last_elbo: Tensor | None = None  # the last training batch's ELBO
 
@@ -66,6 +78,9 @@ class LikelihoodRecipe(Recipe):
         logs = {"elbo": elbo, "log_likelihood": log_lik.mean().detach(), "kl": kl.mean().detach()}
         return loss, logs
 
+    def signal_names(self) -> tuple[str, ...]:
+        return ("elbo",)
+
     def learning_state(self) -> dict[str, float]:
         """The training batch's ELBO (nats per image), the progress signal."""
         return {} if self._last_elbo is None else {"elbo": float(self._last_elbo)}
@@ -74,14 +89,10 @@ class LikelihoodRecipe(Recipe):
     def evidence_lower_bound(self, x: Tensor, samples: int = 1) -> Tensor:
         """The ELBO of each image x (B, C, H, W) in nats, averaged over ``samples`` draws of z,
         with the sampling nets in eval mode. (B,)"""
-        was = self.training
-        self.eval()
-        try:
-            x = x.to(self.device)
-            total = torch.zeros(len(x), device=self.device)
+        x = x.to(self.device)
+        total = torch.zeros(len(x), device=self.device)
+        with eval_mode(self):
             for _ in range(samples):
                 log_lik, kl = self.elbo_terms(x, sampling=True)
                 total += log_lik - kl
-            return (total / samples).cpu()
-        finally:
-            self.train(was)
+        return (total / samples).cpu()

@@ -9,70 +9,75 @@ passes labels to the mapping network and to D; sampling cycles the classes by de
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.conditional import Conditional
+from ganarium.capabilities.latent import Latent
+from ganarium.capabilities.mixing import StyleMixing
+from ganarium.capabilities.truncation import Truncation
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.models import Batch, Capabilities, Phase, Recipe, StepContext, StepOutput
-from ganarium.regularizers import r1_penalty
+from ganarium.hparams import (
+    adam_betas,
+    fraction,
+    learning_rate,
+    loss_weight,
+    positive,
+    size,
+    switch,
+    whole,
+)
+from ganarium.latent import LatentSpec
+from ganarium.models import Batch, Phase, Recipe, StepContext, StepOutput
+from ganarium.techniques.regularizers import r1_penalty
 
 # the style-mixing grid: rows give the coarse styles (4x4 and 8x8), columns the fine ones
 COARSE_LEVELS = 2
 
 
-class StyleRecipe(Recipe):
+class StyleRecipe(Latent, Truncation, StyleMixing, Conditional, Recipe):
     """A style-based G (``self.G``: mapping + synthesis) against ``self.D`` with the
     non-saturating logistic loss, R1 on reals every ``r1_every`` steps (weighted by the
-    interval, as lazy regularization prescribes) and style-mixing regularization."""
+    interval, as lazy regularization prescribes) and style-mixing regularization. Its latent
+    z (``self.latent``) is N(0, I) of ``z_dim``; truncation and mixing act in W."""
 
-    defaults: ClassVar[dict[str, Any]] = dict(
-        **Recipe.defaults,
-        z_dim=512,
-        w_dim=512,
-        mapping_layers=8,
-        width=512,
-        lr=2e-3,
-        betas=(0.0, 0.99),
-        r1_gamma=10.0,
-        r1_every=1,
-        mixing_prob=0.9,
-        group_size=4,
-        channel_base=0,
-        channel_max=512,
-        mapping_lr_mul=0.01,
-        adam_correction=False,
-    )
-    hparam_help: ClassVar[dict[str, str]] = dict(
-        z_dim="size of the latent z",
-        w_dim="size of the intermediate latent w",
-        mapping_layers="dense layers of the mapping network z -> w",
-        width="channels at 4x4 and 8x8 (halving at each later resolution)",
-        lr="Adam's learning rate (the mapping network learns 100x slower, lr_mul 0.01)",
-        betas="Adam's (beta1, beta2)",
-        r1_gamma="gamma of the R1 penalty gamma/2 E||grad D(x)||^2 on reals",
-        r1_every="R1 every this many steps (lazy regularization; 1: every step)",
-        mixing_prob="share of G steps that mix two latents' styles at a random layer",
-        group_size="minibatch stddev group size",
-        channel_base="channels at resolution r: min(channel_base / r, channel_max); 0: the width "
-        "plan",
-        channel_max="the most channels of any layer (with channel_base)",
-        mapping_lr_mul="learning-rate multiplier of the mapping network",
-        adam_correction="lazy regularization's Adam correction: lr * c, betas ** c, c = k/(k+1)",
-    )
+    @dataclass
+    class Hparams(Recipe.Hparams):
+        z_dim: int = size(512, "size of the latent z")
+        w_dim: int = size(512, "size of the intermediate latent w")
+        mapping_layers: int = whole(8, "dense layers of the mapping network z -> w")
+        width: int = size(512, "channels at 4x4 and 8x8 (halving at each later resolution)")
+        lr: float = learning_rate(
+            0.002, "Adam's learning rate (the mapping network learns 100x slower, lr_mul 0.01)"
+        )
+        betas: tuple[float, float] = adam_betas((0.0, 0.99), "Adam's (beta1, beta2)")
+        r1_gamma: float = loss_weight(
+            10.0, "gamma of the R1 penalty gamma/2 E||grad D(x)||^2 on reals"
+        )
+        r1_every: int = whole(1, "R1 every this many steps (lazy regularization; 1: every step)")
+        mixing_prob: float = fraction(
+            0.9, "share of G steps that mix two latents' styles at a random layer"
+        )
+        group_size: int = size(4, "minibatch stddev group size")
+        channel_base: int = whole(
+            0,
+            "channels at resolution r: min(channel_base / r, channel_max); 0: the width plan",
+            minimum=0,
+        )
+        channel_max: int = size(512, "the most channels of any layer (with channel_base)")
+        mapping_lr_mul: float = positive(0.01, "learning-rate multiplier of the mapping network")
+        adam_correction: bool = switch(
+            False, "lazy regularization's Adam correction: lr * c, betas ** c, c = k/(k+1)"
+        )
 
     def make_nets(self, info: DataInfo) -> tuple[nn.Module, nn.Module]:
         raise NotImplementedError
 
     def build(self, info: DataInfo) -> None:
-        if not 0.0 <= self.hp.mixing_prob <= 1.0 or self.hp.r1_every < 1:
-            raise ConfigError(
-                f"mixing_prob={self.hp.mixing_prob} must be in [0, 1] and "
-                f"r1_every={self.hp.r1_every} >= 1"
-            )
+        self.latent = LatentSpec(self.hp.z_dim)
         self.G, self.D = self.make_nets(info)
 
     def reg_intervals(self) -> dict[str, int]:
@@ -106,14 +111,6 @@ class StyleRecipe(Recipe):
         """Whether G and D read class labels (a subclass option)."""
         return False
 
-    def capabilities(self) -> Capabilities:
-        return Capabilities(
-            conditional=self.is_conditional(),
-            latent_dim=self.hp.z_dim,
-            truncation=True,
-            mixing=True,
-        )
-
     def labels_of(self, batch: Batch) -> Tensor | None:
         """The batch's labels when conditional (fakes take the reals' label distribution)."""
         return batch["label"] if self.is_conditional() else None
@@ -128,11 +125,11 @@ class StyleRecipe(Recipe):
         """(n, num_ws, w_dim) ws of the live G, tracking w_avg; with probability mixing_prob
         the layers from a random crossover on take a second latent's w (Sec. 3.1)."""
         G = self.G
-        ws = self.map_z(G, G.sample_z(n, device), labels, track=True)
+        ws = self.map_z(G, self.latent.sample(n, device), labels, track=True)
         ws = ws[:, None].repeat(1, G.num_ws, 1)
         if self.hp.mixing_prob > 0 and float(torch.rand(())) < self.hp.mixing_prob:
             cut = int(torch.randint(1, G.num_ws, ()))
-            ws[:, cut:] = self.map_z(G, G.sample_z(n, device), labels)[:, None]
+            ws[:, cut:] = self.map_z(G, self.latent.sample(n, device), labels)[:, None]
         return ws
 
     def critic(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -188,7 +185,7 @@ class StyleRecipe(Recipe):
     ) -> Tensor:
         """n samples; ``truncation`` psi pulls each w towards the mean w (psi 1: none)."""
         if z is None:
-            z = self.G.sample_z(n, self.device)
+            z = self.latent.sample(n, self.device)
         return self.synthesize(self.sampling_ws(z, truncation, labels))
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -210,8 +207,8 @@ class StyleRecipe(Recipe):
     def style_mixing(self, rows: int = 4, cols: int = 4) -> tuple[Tensor, int]:
         """(rows+1) x (cols+1) grid: a blank corner, the column sources along the top, the row
         sources down the left; cell (r, c) has row r's coarse and column c's fine styles."""
-        z_rows = self.G.sample_z(rows, self.device)
-        z_cols = self.G.sample_z(cols, self.device)
+        z_rows = self.latent.sample(rows, self.device)
+        z_cols = self.latent.sample(cols, self.device)
         top, left = self.decode(z_cols), self.decode(z_rows)
         corner = torch.full_like(top[:1], -1.0)
         grid = [corner, top]
@@ -224,9 +221,7 @@ class StyleRecipe(Recipe):
     def interpolate(self, steps: int = 8, seeds: tuple[int, int] = (0, 1)) -> Tensor:
         """A linear walk in W between the ws of two seeded latents (the space StyleGAN's
         perceptual path length measures, Sec. 4.1)."""
-        a, b = (
-            torch.randn(1, self.hp.z_dim, generator=torch.Generator().manual_seed(s)) for s in seeds
-        )
+        a, b = (self.latent.sample(1, "cpu", torch.Generator().manual_seed(s)) for s in seeds)
         wa, wb = self.sampling_ws(a), self.sampling_ws(b)
         t = torch.linspace(0, 1, steps, device=self.device)[:, None, None]
         return self.synthesize(wa + t * (wb - wa))

@@ -7,11 +7,14 @@ TAC-GAN and ADC-GAN are this recipe with other hooks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganarium.data import DataInfo
+from ganarium.hparams import loss_weight, override
 from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
@@ -37,16 +40,11 @@ from ganarium.models.cgan import CONDITIONAL_CHECK
 )
 class ACGAN(AdversarialRecipe):
     requires_labels = True
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "conditional": True,
-        "g_cond": "concat",
-        "d_cond": "none",
-        "class_weight": 1.0,
-    }
-    hparam_help = {
-        "class_weight": "weight of the auxiliary classification terms L_C",
-    }
+
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        conditional: bool = override(True)
+        class_weight: float = loss_weight(1.0, "weight of the auxiliary classification terms L_C")
 
     def build(self, info: DataInfo) -> None:
         super().build(info)

@@ -1,6 +1,6 @@
 """Augmentation for small data as a named recipe, so a learning check measures its effect: the
 same DCGAN trained with and without it on 500 digits. Every recipe takes the switch
-(``model.augment``, see ``ganarium.augment``)."""
+(``model.augment``, see ``ganarium.techniques.augment``)."""
 
 from __future__ import annotations
 

@@ -11,28 +11,24 @@ as the paper does (the ``celeba-128`` preset sets both)."""
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from ganarium.capabilities.signals import Signals
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.models import (
-    Batch,
-    Capabilities,
-    LearningCheck,
-    Phase,
-    StepContext,
-    StepOutput,
-    register,
-)
+from ganarium.hparams import fraction, hp, override, positive, size
+from ganarium.latent import DISTRIBUTIONS, LatentSpec
+from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets.autoencoder import AutoencoderCritic, AutoencoderGenerator
 from ganarium.nets.began import BEGANCritic, BEGANGenerator
 from ganarium.nets.dcgan import UniformLatent
+
+BEGAN_NETS = ("autoencoder", "began")
 
 BEGAN_CHECK: dict[str, Any] = {
     **DIGITS_CHECK,
@@ -54,75 +50,58 @@ BEGAN_CHECK: dict[str, Any] = {
     data=("unconditional", "labelled"),
     check=LearningCheck(**BEGAN_CHECK),
 )
-class BEGAN(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "autoencoder",
-        "z_dim": 64,
-        "g_width": 64,
-        "d_width": 64,
-        "code_dim": 64,
-        "g_norm": "none",
-        "d_norm": "none",
-        "gamma": 0.5,
-        "lambda_k": 1e-3,
-        "lr_g": 1e-4,
-        "lr_d": 1e-4,
-        "betas": (0.5, 0.999),
-        "z_dist": "normal",
-    }
-    hparam_help = {
-        "net": "autoencoder (compact: one convolution per scale) or began (the paper's nets: two "
-        "convolutions per scale, channels growing by width at each down-sampling)",
-        "z_dist": "distribution of G's latent z: normal (N(0, I)) or uniform (U(-1, 1), the paper's)",
-        "code_dim": "size of the auto-encoder critic's bottleneck",
-        "gamma": "diversity ratio: the equilibrium E L(G(z)) = gamma E L(x)",
-        "lambda_k": "learning rate of the k_t controller",
-    }
+class BEGAN(Signals, AdversarialRecipe):
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = hp(
+            "autoencoder",
+            "autoencoder (compact: one convolution per scale) or began (the paper's nets: two convolutions per scale, channels growing by width at each down-sampling)",
+            choices=BEGAN_NETS,
+        )
+        z_dim: int = override(64)
+        g_width: int = override(64)
+        d_width: int = override(64)
+        g_norm: str = override("none")
+        d_norm: str = override("none")
+        lr_g: float = override(0.0001)
+        lr_d: float = override(0.0001)
+        code_dim: int = size(64, "size of the auto-encoder critic's bottleneck")
+        gamma: float = fraction(0.5, "diversity ratio: the equilibrium E L(G(z)) = gamma E L(x)")
+        lambda_k: float = positive(0.001, "learning rate of the k_t controller")
+        z_dist: str = hp(
+            "normal",
+            "distribution of G's latent z: normal (N(0, I)) or uniform (U(-1, 1), the paper's)",
+            choices=DISTRIBUTIONS,
+        )
+
+    def make_generator(self, **options: Any) -> nn.Module:
+        """G with the decoder's architecture: Fig. 1's (``net='began'``) or the compact one."""
+        kw = dict(z_dim=self.hp.z_dim, width=self.hp.g_width, norm=self.hp.g_norm) | options
+        if self.hp.net == "began":
+            return BEGANGenerator(self.net_info(self.info), **kw)
+        return AutoencoderGenerator(self.net_info(self.info), **kw)
+
+    def make_discriminator(self, **options: Any) -> nn.Module:
+        """The auto-encoder critic, whose energy is its L1 reconstruction error."""
+        kw = dict(width=self.hp.d_width, norm=self.hp.d_norm, code_dim=self.hp.code_dim) | options
+        if self.hp.net == "began":
+            return BEGANCritic(self.net_info(self.info), **kw)
+        return AutoencoderCritic(self.net_info(self.info), **kw, energy="l1", act="elu")
+
+    def make_latent(self) -> LatentSpec:
+        return LatentSpec(self.G.z_dim, self.hp.z_dist)
 
     def build(self, info: DataInfo) -> None:
-        ninfo = self.net_info(info)
-        if self.hp.z_dist not in ("normal", "uniform"):
-            raise ConfigError(f"model.z_dist={self.hp.z_dist!r}: use normal or uniform")
-        if self.hp.net == "began":
-            self.build_paper_nets(ninfo)
-        elif self.hp.net == "autoencoder":
-            self.build_compact_nets(ninfo)
-        else:
-            raise ConfigError(f"began's model.net={self.hp.net!r}: use autoencoder or began")
+        super().build(info)
         if self.hp.z_dist == "uniform":
+            # a pass-through that keeps the parameter names (G.net.*) of checkpoints
             self.G = UniformLatent(self.G)
         # k_t is training state: a buffer, so checkpoints and resumes carry it
         self.register_buffer("k", torch.zeros(()))
         self._state: dict[str, Tensor] = {}
 
-    def build_paper_nets(self, ninfo: DataInfo) -> None:
-        """Fig. 1's nets: G with the decoder's architecture, D an encoder-decoder."""
-        self.G = BEGANGenerator(
-            ninfo, z_dim=self.hp.z_dim, width=self.hp.g_width, norm=self.hp.g_norm
-        )
-        self.D = BEGANCritic(
-            ninfo, width=self.hp.d_width, norm=self.hp.d_norm, code_dim=self.hp.code_dim
-        )
-
-    def build_compact_nets(self, ninfo: DataInfo) -> None:
-        self.G = AutoencoderGenerator(
-            ninfo,
-            z_dim=self.hp.z_dim,
-            width=self.hp.g_width,
-            norm=self.hp.g_norm,
-        )
-        self.D = AutoencoderCritic(
-            ninfo,
-            width=self.hp.d_width,
-            norm=self.hp.d_norm,
-            code_dim=self.hp.code_dim,
-            energy="l1",
-            act="elu",
-        )
-
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), signals=("M_global", "k_t"))
+    def signal_names(self) -> tuple[str, ...]:
+        return ("M_global", "k_t")
 
     def phases(self) -> list[Phase]:
         return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", real=False)]

@@ -10,17 +10,27 @@ labels inverted (the non-saturating form for both): -log D(G(z), z) - log(1 - D(
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from ganarium.capabilities.encode import Encoder
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.models import Batch, Capabilities, LearningCheck, StepContext, StepOutput, register
+from ganarium.hparams import hp, learning_rate, size
+from ganarium.models import (
+    Batch,
+    LearningCheck,
+    StepContext,
+    StepOutput,
+    eval_mode,
+    register,
+)
 from ganarium.models.adversarial import AdversarialRecipe
-from ganarium.nets.encoders import Encoder, JointDiscriminator, family_body
+from ganarium.nets.encoders import Encoder as EncoderNet
+from ganarium.nets.encoders import JointDiscriminator, family_body
+from ganarium.nn.norms import NORMS
 
 # a linear probe on E(x), against the same encoder untrained, and labels kept by G(E(x))
 PROBE_CHECK: dict[str, Any] = dict(
@@ -45,26 +55,24 @@ PROBE_CHECK: dict[str, Any] = dict(
     data=("unconditional",),
     check=LearningCheck(**PROBE_CHECK, slow=True),
 )
-class BiGAN(AdversarialRecipe):
+class BiGAN(Encoder, AdversarialRecipe):
     ema_nets = ("G", "E")  # G(E(x)) pairs the averaged encoder with the averaged generator
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "e_norm": "batch",
-        "joint_width": 256,
-        "lr_e": 2e-4,
-    }
-    hparam_help = {
-        "e_norm": "normalization in the encoder E",
-        "joint_width": "units of the joint discriminator's z path and joint layers",
-        "lr_e": "the encoder's learning rate",
-    }
+
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        e_norm: str = hp("batch", "normalization in the encoder E", choices=NORMS)
+        joint_width: int = size(256, "units of the joint discriminator's z path and joint layers")
+        lr_e: float = learning_rate(0.0002, "the encoder's learning rate")
+
+        def check(self) -> str | None:
+            if self.conditional:
+                return "it is unconditional: drop model.conditional"
+            return super().check()
 
     def build(self, info: DataInfo) -> None:
-        if self.hp.conditional:
-            raise ConfigError(f"{self.name} is unconditional: drop model.conditional")
         super().build(info)
         hp, net = self.hp, self.net_family_name(info)
-        self.E = Encoder(family_body(info, net, hp.d_width, hp.e_norm), self.encoder_out_dim())
+        self.E = EncoderNet(family_body(info, net, hp.d_width, hp.e_norm), self.encoder_out_dim())
         spectral = hp.d_norm == "spectral"
         self.D = JointDiscriminator(
             family_body(info, net, hp.d_width, hp.d_norm), hp.z_dim, hp.joint_width, 2, spectral
@@ -80,9 +88,6 @@ class BiGAN(AdversarialRecipe):
         )
         return {"G": g, "D": self.make_optimizer(self.D.parameters(), self.hp.lr_d)}
 
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), encode=True)
-
     # -- the joint game --------------------------------------------------------------------
     def encoder_latent(self, x: Tensor) -> Tensor:
         """E's z for real x in training (BigBiGAN draws it from E's Gaussian)."""
@@ -91,7 +96,7 @@ class BiGAN(AdversarialRecipe):
     def pairs(self, batch: Batch) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
         """((x, E(x)), (G(z), z)) for this batch."""
         x = batch["image"]
-        z = self.G.sample_z(len(x), x.device)
+        z = self.latent.sample(len(x), x.device)
         return (x, self.encoder_latent(x)), (self.G(z), z)
 
     def scores(self, pair: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
@@ -118,12 +123,8 @@ class BiGAN(AdversarialRecipe):
     def encode(self, x: Tensor) -> Tensor:
         """E(x) (B, z_dim) with the encoder in eval mode."""
         E = self.net_for_sampling("E")
-        was = E.training
-        E.eval()
-        try:
+        with eval_mode(E):
             return E(x.to(self.device))[:, : self.hp.z_dim]
-        finally:
-            E.train(was)
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:

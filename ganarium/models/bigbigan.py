@@ -13,12 +13,13 @@ returns the posterior mean.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
+from ganarium.hparams import loss_weight, override
 from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.bigan import PROBE_CHECK, BiGAN
 from ganarium.nets.encoders import gaussian_sample
@@ -33,13 +34,17 @@ from ganarium.nets.encoders import gaussian_sample
     check=LearningCheck(**PROBE_CHECK, slow=True),
 )
 class BigBiGAN(BiGAN):
-    defaults = {**BiGAN.defaults, "loss": "hinge", "unary_weight": 1.0}
-    hparam_help = {"unary_weight": "weight of the unary s_x and s_z terms (0: BiGAN's joint term)"}
+    @dataclass
+    class Hparams(BiGAN.Hparams):
+        loss: str = override("hinge")
+        unary_weight: float = loss_weight(
+            1.0, "weight of the unary s_x and s_z terms (0: BiGAN's joint term)"
+        )
 
-    def build(self, info: DataInfo) -> None:
-        if self.hp.loss != "hinge":
-            raise ConfigError("bigbigan's scores are trained with hinge losses: drop model.loss")
-        super().build(info)
+        def check(self) -> str | None:
+            if self.loss != "hinge":
+                return "bigbigan's scores are trained with hinge losses: drop model.loss"
+            return super().check()
 
     def encoder_out_dim(self) -> int:
         return 2 * self.hp.z_dim  # mean and log-variance

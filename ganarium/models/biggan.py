@@ -9,26 +9,28 @@ initialisations); ``standing_stats`` re-estimates G's batch-norm statistics befo
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from ganarium.capabilities.truncation import Truncation
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.losses import LOSSES
-from ganarium.models import Batch, Capabilities, LearningCheck, StepContext, StepOutput, register
+from ganarium.hparams import hp, loss_weight, override, positive, size, switch, whole
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
 from ganarium.nets.biggan import BigGANDiscriminator, BigGANGenerator
 from ganarium.nets.biggan_official import (
+    INITS,
     OfficialBigGANDiscriminator,
     OfficialBigGANGenerator,
     init_weights,
 )
 from ganarium.nn.norms import standing_statistics
-from ganarium.regularizers import orthogonal_penalty
+from ganarium.techniques.losses import LOSSES
+from ganarium.techniques.regularizers import orthogonal_penalty
 
 ARCHS = ("compact", "official")
 
@@ -83,64 +85,74 @@ BIGGAN_CHECK: dict[str, Any] = {
         }
     ),
 )
-class BigGAN(AdversarialRecipe):
+class BigGAN(Truncation, AdversarialRecipe):
     requires_labels = True
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "biggan",
-        "deep": False,
-        "z_dim": 120,
-        "g_width": 64,
-        "d_width": 64,
-        "shared_dim": 128,
-        "attn_res": None,
-        "conditional": True,
-        "g_cond": "cbn",
-        "d_cond": "projection",
-        "d_norm": "spectral",
-        "loss": "hinge",
-        "lr_g": 5e-5,
-        "lr_d": 2e-4,
-        "betas": (0.0, 0.999),
-        "n_critic": 2,
-        "ortho_weight": 1e-4,
-        "arch": "compact",
-        "hier": True,
-        "g_shared": True,
-        "init": None,
-        "adam_eps": 1e-8,
-        "standing_stats": 0,
-        "standing_batch": 64,
-    }
-    hparam_help = {
-        "attn_res": "resolution of the self-attention block (None: the nets' default; with "
-        "arch=official a list of resolutions, 0 for none, None for 64)",
-        "deep": "BigGAN-deep blocks (bottlenecked, twice as many)",
-        "ortho_weight": "beta of the orthogonal regularisation of G's weights (0: off)",
-        "shared_dim": "size of the class embedding shared by G's conditional batch norms",
-        "arch": "compact (small nets: width * 2**k, for CPU checks) or official (the authors' "
-        "channel tables per resolution, pooled attention, SN on the CBN linears)",
-        "hier": "arch=official: split z into chunks, one per G block (BigGAN's hierarchical z)",
-        "g_shared": "arch=official: one shared class embedding for G's conditional BNs (false: "
-        "per-class gain and bias tables, as in the authors' CIFAR and SAGAN nets)",
-        "init": "weight init of G and D: ortho, N02, xavier or default (None: ortho with "
-        "arch=official, PyTorch's default with arch=compact)",
-        "adam_eps": "Adam's epsilon",
-        "standing_stats": "forward passes over which G's batch-norm statistics are re-estimated "
-        "before sampling (BigGAN's standing statistics; 0: off)",
-        "standing_batch": "batch size of those passes",
-    }
+
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("biggan")
+        z_dim: int = override(120)
+        g_width: int = override(64)
+        d_width: int = override(64)
+        d_norm: str = override("spectral")
+        g_cond: str = override("cbn")
+        d_cond: str = override("projection")
+        conditional: bool = override(True)
+        loss: str = override("hinge")
+        lr_g: float = override(5e-05)
+        betas: tuple[float, float] = override((0.0, 0.999))
+        n_critic: int = override(2)
+        deep: bool = switch(False, "BigGAN-deep blocks (bottlenecked, twice as many)")
+        shared_dim: int = size(
+            128, "size of the class embedding shared by G's conditional batch norms"
+        )
+        attn_res: int | list[int] | None = hp(
+            None,
+            "resolution of the self-attention block (None: the nets' default; with arch=official a list of resolutions, 0 for none, None for 64)",
+        )
+        ortho_weight: float = loss_weight(
+            0.0001, "beta of the orthogonal regularisation of G's weights (0: off)"
+        )
+        arch: str = hp(
+            "compact",
+            "compact (small nets: width * 2**k, for CPU checks) or official (the authors' channel tables per resolution, pooled attention, SN on the CBN linears)",
+            choices=ARCHS,
+        )
+        hier: bool = switch(
+            True, "arch=official: split z into chunks, one per G block (BigGAN's hierarchical z)"
+        )
+        g_shared: bool = switch(
+            True,
+            "arch=official: one shared class embedding for G's conditional BNs (false: per-class gain and bias tables, as in the authors' CIFAR and SAGAN nets)",
+        )
+        init: str | None = hp(
+            None,
+            "weight init of G and D: ortho, N02, xavier or default (None: ortho with arch=official, PyTorch's default with arch=compact)",
+            choices=(None, *INITS),
+        )
+        adam_eps: float = positive(1e-08, "Adam's epsilon")
+        standing_stats: int = whole(
+            0,
+            "forward passes over which G's batch-norm statistics are re-estimated before sampling (BigGAN's standing statistics; 0: off)",
+            minimum=0,
+        )
+        standing_batch: int = whole(64, "batch size of those passes")
+
+        def check(self) -> str | None:
+            if self.arch != "official" and not (self.hier and self.g_shared):
+                return "hier=false and g_shared=false need arch=official"
+            return super().check()
 
     def build(self, info: DataInfo) -> None:
-        if self.hp.arch not in ARCHS:
-            raise ConfigError(f"unknown arch {self.hp.arch!r}: use one of {', '.join(ARCHS)}")
-        if self.hp.standing_stats < 0 or self.hp.standing_batch < 1 or self.hp.adam_eps <= 0:
-            raise ConfigError("standing_stats must be >= 0, standing_batch >= 1, adam_eps > 0")
         if self.hp.arch == "official":
             self.build_official(info)
-            return
-        if not (self.hp.hier and self.hp.g_shared):
-            raise ConfigError("hier=false and g_shared=false need arch=official")
+        else:
+            self.build_compact(info)
+        self.adv = LOSSES.get(self.hp.loss)
+        self.latent = self.make_latent()
+
+    def build_compact(self, info: DataInfo) -> None:
+        """Small nets (``ganarium.nets.biggan``): width * 2**k channels, for CPU checks."""
         ninfo = self.net_info(info)
         common = dict(deep=self.hp.deep, attn_res=self.hp.attn_res)
         self.G = BigGANGenerator(
@@ -156,7 +168,6 @@ class BigGAN(AdversarialRecipe):
         if self.hp.init is not None:
             init_weights(self.G, self.hp.init)
             init_weights(self.D, self.hp.init)
-        self.adv = LOSSES.get(self.hp.loss)
 
     def build_official(self, info: DataInfo) -> None:
         """The authors' nets (``ganarium.nets.biggan_official``) at ``g_width`` / ``d_width``."""
@@ -175,7 +186,6 @@ class BigGAN(AdversarialRecipe):
         self.D = OfficialBigGANDiscriminator(
             ninfo, width=self.hp.d_width, norm=self.hp.d_norm, cond=self.hp.d_cond, **common
         )
-        self.adv = LOSSES.get(self.hp.loss)
 
     def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
         if self.hp.optimizer == "adam":
@@ -192,12 +202,9 @@ class BigGAN(AdversarialRecipe):
 
         def inputs(n: int) -> tuple[Tensor, Tensor | None]:
             y = torch.randint(0, k, (n,), device=self.device) if k else None
-            return G.sample_z(n, self.device), y
+            return self.latent.sample(n, self.device), y
 
         standing_statistics(G, inputs, passes or self.hp.standing_stats, self.hp.standing_batch)
-
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), truncation=True)
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         loss, logs = super().g_loss(batch, ctx)
@@ -223,7 +230,7 @@ class BigGAN(AdversarialRecipe):
         if self.hp.standing_stats > 0:
             self.accumulate_standing_stats()
         if z is None:
-            z = self.net_for_sampling("G").sample_z(n, self.device)
+            z = self.latent.sample(n, self.device)
         if truncation is not None:
             z = truncate_latent(z.to(self.device), truncation)
         return super().generate(n, labels, z)

@@ -5,6 +5,9 @@ concatenating a label embedding (``g_cond="concat"``) or by a Hadamard product w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ganarium.hparams import override
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
@@ -26,9 +29,8 @@ CONDITIONAL_CHECK = {
 )
 class CGAN(AdversarialRecipe):
     requires_labels = True
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "conditional": True,
-        "g_cond": "concat",
-        "d_cond": "concat",
-    }
+
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        d_cond: str = override("concat")
+        conditional: bool = override(True)

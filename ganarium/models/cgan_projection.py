@@ -4,6 +4,9 @@ in the generator, hinge loss and spectral norm in D as in the paper's experiment
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ganarium.hparams import override
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
@@ -22,12 +25,12 @@ from ganarium.models.cgan import CONDITIONAL_CHECK
 )
 class CGANProjection(AdversarialRecipe):
     requires_labels = True
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "cond-dcgan",
-        "conditional": True,
-        "g_cond": "cbn",
-        "d_cond": "projection",
-        "d_norm": "spectral",
-        "loss": "hinge",
-    }
+
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("cond-dcgan")
+        d_norm: str = override("spectral")
+        g_cond: str = override("cbn")
+        d_cond: str = override("projection")
+        conditional: bool = override(True)
+        loss: str = override("hinge")

@@ -13,12 +13,24 @@ domain. Batches hold A as ``image`` and B as ``image_b`` (``digits-negative``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
+from ganarium.capabilities.pairs import Pairs
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError, DataError
-from ganarium.models import Batch, LearningCheck, Preview, StepContext, StepOutput, register
+from ganarium.errors import DataError
+from ganarium.models import (
+    Batch,
+    LearningCheck,
+    Preview,
+    StepContext,
+    StepOutput,
+    eval_mode,
+    register,
+)
+from ganarium.models._previews import column_preview
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets.branched import BranchedDiscriminator, BranchedGenerator
@@ -44,10 +56,15 @@ from ganarium.nets.branched import BranchedDiscriminator, BranchedGenerator
         }
     ),
 )
-class CoGAN(AdversarialRecipe):
+class CoGAN(Pairs, AdversarialRecipe):
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        def check(self) -> str | None:
+            if self.conditional:
+                return "cogan is unconditional: drop model.conditional"
+            return super().check()
+
     def build(self, info: DataInfo) -> None:
-        if self.hp.conditional:
-            raise ConfigError("cogan is unconditional: drop model.conditional")
         if info.shape_b is None or tuple(info.shape_b) != tuple(info.shape):
             raise DataError(
                 f"cogan needs two domains of one shape (image and image_b), {info.name!r} has "
@@ -60,7 +77,7 @@ class CoGAN(AdversarialRecipe):
     def _pairs(self, n: int, device: torch.device) -> tuple[Tensor, Tensor]:
         """G1(z), G2(z) for the same n z's, in one pass (the shared layers' batch statistics
         are those of the n z's)."""
-        z = self.G.sample_z(n, device)
+        z = self.latent.sample(n, device)
         branch = torch.arange(2, device=device).repeat_interleave(n)
         return self.G(z.repeat(2, 1), None, branch).chunk(2)
 
@@ -86,17 +103,13 @@ class CoGAN(AdversarialRecipe):
     # -- sampling --------------------------------------------------------------------------
     def _decode(self, z: Tensor, domain: int) -> Tensor:
         G = self.net_for_sampling("G")
-        was = G.training
-        G.eval()
-        try:
+        with eval_mode(G):
             return G(z.to(self.device), None, domain)
-        finally:
-            G.train(was)
 
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
         """n samples of domain A."""
-        z = self.net_for_sampling("G").sample_z(n, self.device) if z is None else z
+        z = self.latent.sample(n, self.device) if z is None else z
         return self._decode(z, 0)
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -105,10 +118,10 @@ class CoGAN(AdversarialRecipe):
     @torch.no_grad()
     def generate_pairs(self, n: int, z: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """n pairs (domain A, domain B) from the same z's: (n, ...) each."""
-        z = self.net_for_sampling("G").sample_z(n, self.device) if z is None else z
+        z = self.latent.sample(n, self.device) if z is None else z
         return self._decode(z, 0), self._decode(z, 1)
 
     def preview(self, n: int, examples: Batch | None = None) -> Preview:
-        """Pairs side by side: each row holds A, B, A, B, ... of consecutive z's."""
-        a, b = self.generate_pairs(max(1, n // 2))
-        return Preview(torch.stack([a, b], 1).flatten(0, 1).float().cpu(), 8)
+        """Pairs side by side, four to a row: A, B, A, B, ... of consecutive z's."""
+        pairs = column_preview(self.generate_pairs(max(1, n // 2)))
+        return Preview(pairs.images, 8)

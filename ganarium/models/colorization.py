@@ -51,7 +51,7 @@ class Colorization(Pix2Pix):
         light, ab = net_lab(batch["image_b"])
         return light, ab
 
-    def as_input(self, x: Tensor) -> Tensor:
+    def as_input(self, x: Tensor, direction: str) -> Tensor:
         return lightness(rgb_to_lab(x)) if x.shape[1] == 3 else x
 
     def net_output(self, a: Tensor, out: Tensor) -> Tensor:

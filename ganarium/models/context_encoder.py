@@ -17,7 +17,7 @@ and keeps the rest of x.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -25,12 +25,14 @@ from torch import Tensor
 
 from ganarium.data import DataInfo
 from ganarium.data.paired import HOLE_FILL
-from ganarium.losses import LOSSES
+from ganarium.hparams import hp, loss_weight
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._paired import PairedTranslator
+from ganarium.models._translator import PATCH_LOSSES
 from ganarium.nets.patchgan import PatchGANDiscriminator
 from ganarium.nets.translator import init_normal
 from ganarium.nets.unet import UNetGenerator, depth_for
+from ganarium.techniques.losses import LOSSES
 
 FILL_TOLERANCE = 0.6 / 127.5  # mid-gray read back from 8-bit files: 127 and 128 of 255
 
@@ -63,14 +65,16 @@ def hole_of(x: Tensor) -> Tensor:
     ),
 )
 class ContextEncoder(PairedTranslator):
-    defaults: ClassVar[dict[str, Any]] = dict(
-        **PairedTranslator.defaults, lambda_rec=0.999, lambda_adv=0.001, loss="non-saturating"
-    )
-    hparam_help: ClassVar[dict[str, str]] = dict(
-        lambda_rec="weight of the L2 reconstruction of the hole (0.999)",
-        lambda_adv="weight of the adversarial loss (0.001)",
-        loss="adversarial loss (the paper's -log D)",
-    )
+    @dataclass
+    class Hparams(PairedTranslator.Hparams):
+        lambda_rec: float = loss_weight(
+            0.999, "weight of the L2 reconstruction of the hole (0.999)"
+        )
+        lambda_adv: float = loss_weight(0.001, "weight of the adversarial loss (0.001)")
+        loss: str = hp(
+            "non-saturating", "adversarial loss (the paper's -log D)", choices=PATCH_LOSSES
+        )
+
     same_channels = True
 
     def build_nets(self, info: DataInfo) -> None:
@@ -98,7 +102,6 @@ class ContextEncoder(PairedTranslator):
         return pred, a * (1 - m) + pred * m
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        self.keep(batch["image"])
         with torch.no_grad():
             _, fake = self.complete(batch)
         d_real = self.D(self.augmenter(batch["image_b"]))

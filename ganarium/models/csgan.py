@@ -16,11 +16,12 @@ image towards the cycled version of an unrelated one, so this recipe trains on p
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganarium.hparams import loss_weight
 from ganarium.models import LearningCheck, register
 from ganarium.models.cyclegan import UNPAIRED_CHECK, CycleGAN
 
@@ -53,10 +54,12 @@ CSGAN_REASON = (
 )
 class CSGAN(CycleGAN):
     pairings = ("paired", "unpaired")
-    defaults: ClassVar[dict[str, Any]] = {**CycleGAN.defaults, "lambda_cs": 30.0}
-    hparam_help: ClassVar[dict[str, str]] = {
-        "lambda_cs": "weight of the cyclic-synthesized L1 losses (authors' code: 30)",
-    }
+
+    @dataclass
+    class Hparams(CycleGAN.Hparams):
+        lambda_cs: float = loss_weight(
+            30.0, "weight of the cyclic-synthesized L1 losses (authors' code: 30)"
+        )
 
     def cycle_terms(
         self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor, rec_a: Tensor, rec_b: Tensor

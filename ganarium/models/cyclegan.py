@@ -17,18 +17,20 @@ as the authors' code, without a learned scale and shift, convolutions biased ins
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganarium.data import DataInfo
-from ganarium.losses import least_squares_d
+from ganarium.hparams import loss_weight, switch, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._twodomain import TwoDomainRecipe
 from ganarium.nets.patchgan import PatchGANDiscriminator
 from ganarium.nets.translator import ResnetTranslator
 from ganarium.nn.image_pool import ImagePool
+from ganarium.techniques.losses import least_squares_d
 
 # 16x16 digits <-> thick-stroke digits; small nets so the check runs in about a minute on one
 # CPU thread (the paper's widths are 64, 9 blocks, 3 critic layers at 256 px)
@@ -53,24 +55,30 @@ UNPAIRED_CHECK = dict(
 class CycleGAN(TwoDomainRecipe):
     # Sec. 4: constant for the first half of training, then linearly to 0
     train_defaults: ClassVar[dict[str, Any]] = {"lr_schedule": "linear", "lr_decay_start": 0.5}
-    defaults: ClassVar[dict[str, Any]] = {
-        **TwoDomainRecipe.defaults,
-        "g_blocks": 9,
-        "g_downsamplings": 2,
-        "lambda_cycle": 10.0,
-        "lambda_identity": 0.5,
-        "pool_size": 50,
-        "norm_affine": True,
-    }
-    hparam_help: ClassVar[dict[str, str]] = {
-        "g_blocks": "residual blocks of the ResNet translator (paper: 6 at 128 px, 9 at 256 px)",
-        "g_downsamplings": "stride-2 stages of the ResNet translator (paper: 2)",
-        "lambda_cycle": "weight of the cycle-consistency L1 loss (paper: 10)",
-        "lambda_identity": "weight of the identity loss relative to lambda_cycle (paper: 0.5)",
-        "pool_size": "generated images in each history pool D learns from (paper: 50; 0: off)",
-        "norm_affine": "learned scale and shift in the norms of G and D (False: the authors' "
-        "code, plain instance norm with biased convolutions)",
-    }
+
+    @dataclass
+    class Hparams(TwoDomainRecipe.Hparams):
+        g_blocks: int = whole(
+            9,
+            "residual blocks of the ResNet translator (paper: 6 at 128 px, 9 at 256 px)",
+            minimum=0,
+        )
+        g_downsamplings: int = whole(
+            2, "stride-2 stages of the ResNet translator (paper: 2)", minimum=0
+        )
+        lambda_cycle: float = loss_weight(
+            10.0, "weight of the cycle-consistency L1 loss (paper: 10)"
+        )
+        lambda_identity: float = loss_weight(
+            0.5, "weight of the identity loss relative to lambda_cycle (paper: 0.5)"
+        )
+        pool_size: int = whole(
+            50, "generated images in each history pool D learns from (paper: 50; 0: off)", minimum=0
+        )
+        norm_affine: bool = switch(
+            True,
+            "learned scale and shift in the norms of G and D (False: the authors' code, plain instance norm with biased convolutions)",
+        )
 
     def build(self, info: DataInfo) -> None:
         super().build(info)
@@ -85,7 +93,7 @@ class CycleGAN(TwoDomainRecipe):
             hp.g_blocks,
             hp.g_downsamplings,
             hp.g_norm,
-            affine=bool(hp.norm_affine),
+            affine=hp.norm_affine,
         )
 
     def make_critic(self, channels: int) -> nn.Module:
@@ -95,7 +103,7 @@ class CycleGAN(TwoDomainRecipe):
             width=hp.d_width,
             layers=hp.d_layers,
             norm=hp.d_norm,
-            affine=bool(hp.norm_affine),
+            affine=hp.norm_affine,
         )
 
     def pools(self) -> dict[str, Any]:
@@ -117,7 +125,6 @@ class CycleGAN(TwoDomainRecipe):
         return terms
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        self.begin_step(batch, ctx)
         a, b = batch["image"], batch["image_b"]
         fake_b, fake_a = self.G_AB(a), self.G_BA(b)
         rec_a, rec_b = self.G_BA(fake_b), self.G_AB(fake_a)

@@ -4,10 +4,11 @@ GANs"): strided convs, batch norm in both nets, Adam(2e-4, beta1=0.5), z of 100.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
+from ganarium.hparams import hp, override
+from ganarium.latent import DISTRIBUTIONS, LatentSpec
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.nets.dcgan import UniformLatent
@@ -34,18 +35,25 @@ DIGITS_CHECK = dict(
 class LatentChoice(AdversarialRecipe):
     """An adversarial recipe whose z is N(0, I) or, with ``z_dist='uniform'``, U(-1, 1)."""
 
-    defaults: ClassVar[dict[str, Any]] = {**AdversarialRecipe.defaults, "z_dist": "normal"}
-    hparam_help: ClassVar[dict[str, str]] = {
-        "z_dist": "distribution of G's latent z: normal (N(0, I)) or uniform (U(-1, 1))"
-    }
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        z_dist: str = hp(
+            "normal",
+            "distribution of G's latent z: normal (N(0, I)) or uniform (U(-1, 1))",
+            choices=DISTRIBUTIONS,
+        )
 
     def build(self, info: DataInfo) -> None:
         super().build(info)
         if self.hp.z_dist == "uniform":
+            # a pass-through that keeps the parameter names (G.net.*) of checkpoints
             self.G = UniformLatent(self.G)
-        elif self.hp.z_dist != "normal":
-            raise ConfigError(f"model.z_dist={self.hp.z_dist!r}: use normal or uniform")
+
+    def make_latent(self) -> LatentSpec:
+        return LatentSpec(self.G.z_dim, self.hp.z_dist)
 
 
 class DCGAN(LatentChoice):
-    defaults = {**LatentChoice.defaults, "net": "dcgan"}
+    @dataclass
+    class Hparams(LatentChoice.Hparams):
+        net: str = override("dcgan")

@@ -15,17 +15,18 @@ discriminator with batch norm (here the PatchGAN family with ``d_norm=batch``); 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganarium.losses import minimax_d, non_saturating_g
+from ganarium.hparams import loss_weight, override, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._twodomain import TwoDomainRecipe
 from ganarium.models.cyclegan import UNPAIRED_CHECK
 from ganarium.nets.translator import EncoderDecoderTranslator
+from ganarium.techniques.losses import minimax_d, non_saturating_g
 
 # measured on the check's task at seed 0: with the paper's Adam(2e-4) for both players D wins
 # within 100 steps and G never recovers in the budget (depth 3, 400 steps: domain B 0.80,
@@ -53,17 +54,16 @@ DISCOGAN_REASON = (
     ),
 )
 class DiscoGAN(TwoDomainRecipe):
-    defaults: ClassVar[dict[str, Any]] = {
-        **TwoDomainRecipe.defaults,
-        "g_norm": "batch",
-        "d_norm": "batch",
-        "g_depth": 4,
-        "lambda_recon": 1.0,
-    }
-    hparam_help: ClassVar[dict[str, str]] = {
-        "g_depth": "stride-2 stages of the encoder-decoder generator (paper: 4 at 64 px)",
-        "lambda_recon": "weight of the reconstruction (MSE) terms against the GAN terms (paper: 1)",
-    }
+    @dataclass
+    class Hparams(TwoDomainRecipe.Hparams):
+        g_norm: str = override("batch")
+        d_norm: str = override("batch")
+        g_depth: int = whole(
+            4, "stride-2 stages of the encoder-decoder generator (paper: 4 at 64 px)"
+        )
+        lambda_recon: float = loss_weight(
+            1.0, "weight of the reconstruction (MSE) terms against the GAN terms (paper: 1)"
+        )
 
     def make_translator(self, c_in: int, c_out: int) -> nn.Module:
         return EncoderDecoderTranslator(
@@ -74,7 +74,6 @@ class DiscoGAN(TwoDomainRecipe):
         return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", batch="D")]
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        self.begin_step(batch, ctx)
         a, b = batch["image"], batch["image_b"]
         with torch.no_grad():
             fake_b, fake_a = self.G_AB(a), self.G_BA(b)

@@ -3,12 +3,15 @@ plus a gradient penalty on noisy copies of real data (lambda = 10, perturbation 
 
 from __future__ import annotations
 
-from torch import Tensor
+from dataclasses import dataclass
 
+from torch import Tensor, nn
+
+from ganarium.hparams import loss_weight, override, positive
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
-from ganarium.regularizers import dragan_penalty
+from ganarium.techniques.regularizers import dragan_penalty
 
 
 @register(
@@ -20,18 +23,11 @@ from ganarium.regularizers import dragan_penalty
     check=LearningCheck(**{**DIGITS_CHECK, "steps": 1200}),
 )
 class DRAGAN(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "d_norm": "none",
-        "gp_weight": 10.0,
-        "perturb_scale": 0.5,
-    }
-    hparam_help = {
-        "gp_weight": "weight of the gradient penalty around real data",
-        "perturb_scale": "size of the perturbations, times the data's std",
-    }
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        d_norm: str = override("none")
+        gp_weight: float = loss_weight(10.0, "weight of the gradient penalty around real data")
+        perturb_scale: float = positive(0.5, "size of the perturbations, times the data's std")
 
-    def d_penalty(self, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
-        return self.hp.gp_weight * dragan_penalty(
-            lambda x: self.D(x, y), real, self.hp.perturb_scale
-        )
+    def d_penalty(self, D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
+        return self.hp.gp_weight * dragan_penalty(lambda x: D(x, y), real, self.hp.perturb_scale)

@@ -10,12 +10,16 @@ is the final canvas's mean, 2 sigmoid(c_T) - 1 in the data's [-1, 1].
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
+from ganarium.capabilities.canvas import Canvas
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.models import Capabilities, LearningCheck, Preview, register
+from ganarium.errors import DataError
+from ganarium.hparams import size, whole
+from ganarium.models import Batch, LearningCheck, Preview, eval_mode, register
 from ganarium.models._likelihood import LikelihoodRecipe, bernoulli_log_likelihood, gaussian_kl
 from ganarium.models.vae import ELBO_CHECK
 from ganarium.nets.draw import DRAW as DRAWNet
@@ -38,38 +42,29 @@ from ganarium.nets.draw import DRAW as DRAWNet
         }
     ),
 )
-class DRAW(LikelihoodRecipe):
-    defaults = {
-        **LikelihoodRecipe.defaults,
-        "steps": 10,
-        "z_dim": 16,
-        "hidden": 256,
-        # the paper reads 2 x 2 glimpses over T = 64 steps; over 8 to 10 steps so few pixels
-        # carry too little to start from (measured: KL 5e-4 nats, the posterior collapses), so
-        # the default reads the whole image and error image, as DRAW without read attention
-        "read_n": 0,
-        "write_n": 5,
-    }
-    hparam_help = {
-        "steps": "T, the number of drawing steps",
-        "z_dim": "size of each step's latent z_t",
-        "hidden": "units of the encoder and decoder LSTMs",
-        "read_n": "N of the read attention grid (0: read the whole image; the paper: 2)",
-        "write_n": "N of the write attention grid (0: write the whole canvas)",
-    }
+class DRAW(Canvas, LikelihoodRecipe):
+    @dataclass
+    class Hparams(LikelihoodRecipe.Hparams):
+        steps: int = whole(10, "T, the number of drawing steps")
+        z_dim: int = size(16, "size of each step's latent z_t")
+        hidden: int = size(256, "units of the encoder and decoder LSTMs")
+        read_n: int = whole(
+            0, "N of the read attention grid (0: read the whole image; the paper: 2)", minimum=0
+        )
+        write_n: int = whole(
+            5, "N of the write attention grid (0: write the whole canvas)", minimum=0
+        )
+
+        def check(self) -> str | None:
+            if 1 in (self.read_n, self.write_n):
+                return "read_n and write_n must be 0 (no attention) or >= 2"
+            return super().check()
 
     def build(self, info: DataInfo) -> None:
         hp = self.hp
         if info.kind != "image" or info.value_range != (-1.0, 1.0):
-            raise ConfigError(f"draw models images in [-1, 1]; {info.name!r} is {info.kind} data")
-        if hp.steps < 1 or min(hp.read_n, hp.write_n) < 0 or 1 in (hp.read_n, hp.write_n):
-            raise ConfigError(
-                "draw needs steps >= 1 and read_n, write_n of 0 (no attention) or >= 2"
-            )
+            raise DataError(f"draw models images in [-1, 1]; {info.name!r} is {info.kind} data")
         self.G = DRAWNet(tuple(info.shape), hp.steps, hp.z_dim, hp.hidden, hp.read_n, hp.write_n)
-
-    def capabilities(self) -> Capabilities:
-        return Capabilities(canvas=True, signals=("elbo",))
 
     def elbo_terms(self, x: Tensor, sampling: bool = False) -> tuple[Tensor, Tensor]:
         net = self.net_for_sampling("G") if sampling else self.G
@@ -79,13 +74,9 @@ class DRAW(LikelihoodRecipe):
     # -- sampling ------------------------------------------------------------------------------
     def _canvases(self, n: int) -> Tensor:
         G = self.net_for_sampling("G")
-        was = G.training
-        G.eval()
-        try:
-            z = torch.randn(n, self.hp.steps, self.hp.z_dim, device=self.device)
+        z = torch.randn(n, self.hp.steps, self.hp.z_dim, device=self.device)  # z_t per step
+        with eval_mode(G):
             return 2 * torch.sigmoid(G.sample(z)) - 1  # (n, T, C, H, W)
-        finally:
-            G.train(was)
 
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
@@ -96,7 +87,7 @@ class DRAW(LikelihoodRecipe):
         """n samples drawn step by step: (n * T images, T), each row one sample's canvas."""
         return self._canvases(n).flatten(0, 1), self.hp.steps
 
-    def preview(self, n: int, examples=None) -> Preview:
+    def preview(self, n: int, examples: Batch | None = None) -> Preview:
         rows = max(1, n // self.hp.steps)
         images, steps = self.canvas_steps(rows)
         return Preview(images.float().cpu(), steps)

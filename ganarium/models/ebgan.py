@@ -6,15 +6,16 @@ to a few low-energy points. The generator is DCGAN's."""
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
+from dataclasses import dataclass
+from typing import Any
 
-from ganarium.data import DataInfo
-from ganarium.losses import LOSSES
+import torch
+from torch import Tensor, nn
+
+from ganarium.hparams import hp, loss_weight, override, positive, size
 from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
-from ganarium.nets import NETS
 from ganarium.nets.autoencoder import AutoencoderCritic
 
 
@@ -42,38 +43,26 @@ def pull_away_term(codes: Tensor) -> Tensor:
     ),
 )
 class EBGAN(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "dcgan",
-        "d_norm": "batch",
-        "code_dim": 32,
-        "margin": 1.0,
-        "pt_weight": 0.1,
-        "lr_g": 2e-4,
-        "lr_d": 2e-4,
-        "loss": "energy",
-    }
-    hparam_help = {
-        "code_dim": "size of the auto-encoder critic's bottleneck",
-        "margin": "the energy margin m of D's hinge",
-        "pt_weight": "weight of the pull-away term on the critic's codes (0: off)",
-    }
-
-    def build(self, info: DataInfo) -> None:
-        ninfo = self.net_info(info)
-        g_kw = dict(z_dim=self.hp.z_dim, norm=self.hp.g_norm, cond=self.hp.g_cond)
-        if self.hp.g_width is not None:
-            g_kw["width"] = self.hp.g_width
-        self.G = NETS.get(self.net_family_name(info)).generator(ninfo, **g_kw)
-        self.D = AutoencoderCritic(
-            ninfo,
-            width=self.hp.d_width or 64,
-            norm=self.hp.d_norm,
-            code_dim=self.hp.code_dim,
-            energy="mse",
-            act="lrelu",
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("dcgan")
+        loss: str = hp(
+            "energy",
+            "adversarial loss; ebgan's critic outputs energies, trained with the margin loss",
+            choices=("energy",),
         )
-        self.adv = LOSSES.get(self.hp.loss)
+        code_dim: int = size(32, "size of the auto-encoder critic's bottleneck")
+        margin: float = positive(1.0, "the energy margin m of D's hinge")
+        pt_weight: float = loss_weight(
+            0.1, "weight of the pull-away term on the critic's codes (0: off)"
+        )
+
+    def make_discriminator(self, **options: Any) -> nn.Module:
+        """The auto-encoder critic, whose energy is its mean squared reconstruction error."""
+        kw = dict(width=self.hp.d_width or 64, norm=self.hp.d_norm, code_dim=self.hp.code_dim)
+        return AutoencoderCritic(
+            self.net_info(self.info), **(kw | options), energy="mse", act="lrelu"
+        )
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, _ = self.d_fakes(batch)

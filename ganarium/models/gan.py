@@ -3,6 +3,9 @@ in its minimax form (Eq. 1) and with the non-saturating generator loss (Sec. 3).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ganarium.hparams import override
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
@@ -53,10 +56,9 @@ CONV_NETS = dict(net="dcgan", g_norm="batch", d_norm="batch")
 class GAN(AdversarialRecipe):
     """MLP generator and discriminator; the loss is the only difference between the two names."""
 
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "mlp",
-        "z_dim": 64,
-        "g_norm": "none",
-        "d_norm": "none",
-    }
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("mlp")
+        z_dim: int = override(64)
+        g_norm: str = override("none")
+        d_norm: str = override("none")

@@ -14,27 +14,19 @@ aggregate is the standard GAN, the check's single-discriminator baseline.
 
 from __future__ import annotations
 
-import dataclasses
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from ganarium.capabilities.signals import Signals
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.losses import LOSSES
-from ganarium.models import (
-    Batch,
-    Capabilities,
-    LearningCheck,
-    Phase,
-    StepContext,
-    StepOutput,
-    register,
-)
+from ganarium.hparams import hp, loss_weight, whole
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
-from ganarium.nets import NETS
+from ganarium.techniques.losses import LOSSES
 
 AGGREGATIONS = ("mean", "max", "soft-mean", "learned")
 
@@ -77,82 +69,60 @@ def aggregate(losses: Tensor, how: str, softness: Tensor | float) -> Tensor:
     data=("unconditional", "toy"),
     check=LearningCheck(**GRID25_CHECK),
 )
-class GMAN(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "n_discriminators": 3,
-        "aggregation": "soft-mean",
-        "softness": 1.0,
-        "lambda_penalty": 1e-3,
-    }
-    hparam_help = {
-        "n_discriminators": "N, the number of discriminators",
-        "aggregation": "how G combines the N losses: mean, max, soft-mean or learned (GMAN*)",
-        "softness": "lambda of the soft mean (0: mean; large: max); the start value for learned",
-        "lambda_penalty": "c of GMAN*'s -c lambda term, which keeps the learned lambda above 0",
-    }
+class GMAN(Signals, AdversarialRecipe):
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        n_discriminators: int = whole(3, "N, the number of discriminators")
+        aggregation: str = hp(
+            "soft-mean",
+            "how G combines the N losses: mean, max, soft-mean or learned (GMAN*)",
+            choices=AGGREGATIONS,
+        )
+        softness: float = hp(
+            1.0,
+            "lambda of the soft mean (0: mean; large: max); the start value for learned",
+            test=lambda v: v >= 0,
+            rule="lambda must be >= 0",
+        )
+        lambda_penalty: float = loss_weight(
+            0.001, "c of GMAN*'s -c lambda term, which keeps the learned lambda above 0"
+        )
+
+        def check(self) -> str | None:
+            if LOSSES.get(self.loss).relativistic:
+                return "gman aggregates losses of fakes alone: use a loss that is not relativistic"
+            return super().check()
+
+    def build_discriminators(self) -> None:
+        # one D is drawn and dropped first, so the N are the ones of versions before 0.2
+        self.make_discriminator()
+        self.Ds = self.make_discriminators(self.hp.n_discriminators)
+
+    def discriminators(self) -> dict[str, nn.Module]:
+        # each its own phase, optimizer and freshly drawn batch (the authors' code splits an
+        # N-times larger batch between them)
+        return {f"D{i}": D for i, D in enumerate(self.Ds)}
 
     def build(self, info: DataInfo) -> None:
-        hp = self.hp
-        if hp.n_discriminators < 1:
-            raise ConfigError(f"gman n_discriminators={hp.n_discriminators}: use 1 or more")
-        if hp.aggregation not in AGGREGATIONS:
-            raise ConfigError(f"gman aggregation={hp.aggregation!r}: use {', '.join(AGGREGATIONS)}")
-        if hp.loss == "relativistic":
-            raise ConfigError(
-                "gman aggregates losses of fakes alone: use a loss other than relativistic"
-            )
         super().build(info)
-        family, ninfo = NETS.get(self.net_family_name(info)), self.net_info(info)
-        d_kw: dict[str, Any] = {"norm": hp.d_norm, "cond": hp.d_cond}
-        if hp.d_width is not None:
-            d_kw["width"] = hp.d_width
-        del self.D
-        self.Ds = nn.ModuleList(
-            family.discriminator(ninfo, **d_kw) for _ in range(hp.n_discriminators)
-        )
         # GMAN*: G learns log lambda (lambda stays positive); a fixed lambda is a buffer
-        log_softness = torch.tensor(math.log(max(hp.softness, 1e-6)))
-        if hp.aggregation == "learned":
+        log_softness = torch.tensor(math.log(max(self.hp.softness, 1e-6)))
+        if self.hp.aggregation == "learned":
             self.log_softness = nn.Parameter(log_softness)
         else:
             self.register_buffer("log_softness", log_softness)
-        self.adv = LOSSES.get(hp.loss)
         self._state: dict[str, Tensor] = {}
 
-    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        g_params = [*self.G.parameters()]
-        if self.hp.aggregation == "learned":
-            g_params.append(self.log_softness)
-        opts = {"G": self.make_optimizer(g_params, self.hp.lr_g)}
-        for i, D in enumerate(self.Ds):
-            opts[f"D{i}"] = self.make_optimizer(D.parameters(), self.hp.lr_d)
-        return opts
+    def g_parameters(self) -> list[nn.Parameter]:
+        extra = [self.log_softness] if self.hp.aggregation == "learned" else []
+        return [*self.G.parameters(), *extra]
 
-    def phases(self) -> list[Phase]:
-        # each discriminator its own phase, optimizer and freshly drawn batch (the authors' code
-        # splits an N-times larger batch between them)
-        ds = [Phase(f"D{i}", self._d_loss_of(i), f"D{i}") for i in range(len(self.Ds))]
-        return [*ds, Phase("G", self.g_loss, "G", real=False)]
-
-    def capabilities(self) -> Capabilities:
-        signals = ("lambda",) if self.hp.aggregation == "learned" else ()
-        return dataclasses.replace(super().capabilities(), signals=signals)
-
-    def _d_loss_of(self, i: int):
-        def d_loss(batch: Batch, ctx: StepContext) -> StepOutput:
-            fake, y = self.d_fakes(batch)
-            D = self.Ds[i]
-            d_real, d_fake = D(self.augmenter(batch["image"]), y), D(self.augmenter(fake), y)
-            self.augmenter.observe(d_real.detach())
-            return self.adv.d(d_real, d_fake), {"d_real": d_real.detach().mean()}
-
-        return d_loss
+    def signal_names(self) -> tuple[str, ...]:
+        return ("lambda",) if self.hp.aggregation == "learned" else ()
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         fake, y = self.fake_batch(batch)
-        x = self.augmenter(fake)
-        losses = torch.stack([self.adv.g(D(x, y)) for D in self.Ds])
+        losses = torch.stack(list(self.generator_losses(fake, y, batch).values()))
         softness = self.log_softness.exp()
         loss = aggregate(losses, self.hp.aggregation, softness)
         if self.hp.aggregation == "learned":

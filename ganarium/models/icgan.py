@@ -13,24 +13,28 @@ reconstructions and shows the edit in 0.882 / 0.844 (seeds 0 / 1), against 0.944
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.edit import Editor
+from ganarium.capabilities.encode import Encoder
 from ganarium.data import DataInfo
+from ganarium.hparams import hp, learning_rate
 from ganarium.models import (
     Batch,
-    Capabilities,
     LearningCheck,
     Phase,
     StepContext,
     StepOutput,
+    eval_mode,
     register,
 )
-from ganarium.models._labelled import feature_classifier
 from ganarium.models.cgan import CGAN, CONDITIONAL_CHECK
+from ganarium.nets.classifier import feature_classifier
+from ganarium.nn.norms import NORMS
 
 
 @register(
@@ -52,20 +56,16 @@ from ganarium.models.cgan import CGAN, CONDITIONAL_CHECK
         }
     ),
 )
-class IcGAN(CGAN):
-    defaults = {
-        **CGAN.defaults,
-        "e_norm": "batch",
-        "lr_e": 2e-4,
-        # which G E_z learns to invert: 'training' (the live G in train mode) or 'sampling'
-        # (the G that generate and edit decode with: the EMA copy, in eval mode)
-        "invert": "training",
-    }
-    hparam_help = {
-        "e_norm": "normalization in the encoders E_z and E_y",
-        "invert": "which G E_z learns to invert: training (live G) or sampling (EMA G, eval mode)",
-        "lr_e": "the encoders' learning rate",
-    }
+class IcGAN(Encoder, Editor, CGAN):
+    @dataclass
+    class Hparams(CGAN.Hparams):
+        e_norm: str = hp("batch", "normalization in the encoders E_z and E_y", choices=NORMS)
+        lr_e: float = learning_rate(0.0002, "the encoders' learning rate")
+        invert: str = hp(
+            "training",
+            "which G E_z learns to invert: training (live G) or sampling (EMA G, eval mode)",
+            choices=("training", "sampling"),
+        )
 
     def build(self, info: DataInfo) -> None:
         super().build(info)
@@ -81,13 +81,10 @@ class IcGAN(CGAN):
     def phases(self) -> list[Phase]:
         return [*super().phases(), Phase("E", self.e_loss, "E", real=False)]
 
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), encode=True, edit=True)
-
     def e_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         y = batch["label"]
         with torch.no_grad():
-            z = self.G.sample_z(len(y), y.device)
+            z = self.latent.sample(len(y), y.device)
             fake = self.generate(len(y), y, z) if self.hp.invert == "sampling" else self.G(z, y)
         l_z = F.mse_loss(self.E_z(fake), z)
         logits = self.E_y(batch["image"])
@@ -99,13 +96,9 @@ class IcGAN(CGAN):
     @torch.no_grad()
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Real images (B, C, H, W) -> (z (B, z_dim), labels (B,))."""
-        was = self.training
-        self.E_z.eval(), self.E_y.eval()
-        try:
-            x = x.to(self.device)
+        x = x.to(self.device)
+        with eval_mode(self.E_z, self.E_y):
             return self.E_z(x), self.E_y(x).argmax(1)
-        finally:
-            self.E_z.train(was), self.E_y.train(was)
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:

@@ -12,35 +12,36 @@ continuous code. No labels are used: the categorical code finds the classes by i
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.codes import Codes
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
-from ganarium.losses import LOSSES
+from ganarium.hparams import hp, loss_weight, override, positive, size, whole
+from ganarium.latent import DISTRIBUTIONS, Code, LatentSpec
 from ganarium.models import (
     Batch,
-    Capabilities,
     LearningCheck,
     Phase,
     StepContext,
     StepOutput,
+    eval_mode,
     register,
 )
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets import NETS
+from ganarium.techniques.losses import LOSSES
 
 
 class CodedGenerator(nn.Module):
-    """Wraps a generator so it reads (noise z, categorical code, continuous codes).
-
-    ``z_dim`` is the noise size alone, so samplers and the Trainer's fixed grid noise see noise;
-    codes are drawn by ``sample_codes``. (B, z_dim), (B,), (B, n_cont) -> images.
-    """
+    """Wraps a generator so it reads (noise z, categorical code, continuous codes):
+    (B, z_dim), (B,), (B, n_cont) -> images. ``z_dim`` is the noise size alone."""
 
     def __init__(
         self,
@@ -50,22 +51,11 @@ class CodedGenerator(nn.Module):
         n_continuous: int,
         categorical_as_label: bool = False,
         code_scale: float = 1.0,
-        uniform_noise: bool = False,
     ) -> None:
         super().__init__()
-        self.base, self.code_scale, self.uniform_noise = base, code_scale, uniform_noise
+        self.base, self.code_scale = base, code_scale
         self.z_dim, self.n_categories, self.n_continuous = noise_dim, n_categories, n_continuous
         self.categorical_as_label = categorical_as_label
-
-    def sample_z(self, n: int, device: torch.device | str) -> Tensor:
-        if self.uniform_noise:  # U(-1, 1), as the official code draws it
-            return torch.rand(n, self.z_dim, device=device) * 2 - 1
-        return torch.randn(n, self.z_dim, device=device)
-
-    def sample_codes(self, n: int, device: torch.device | str) -> tuple[Tensor, Tensor]:
-        cat = torch.randint(0, self.n_categories, (n,), device=device)
-        cont = torch.rand(n, self.n_continuous, device=device) * 2 - 1  # U(-1, 1), as in Sec. 6
-        return cat, cont
 
     def forward(self, z: Tensor, cat: Tensor, cont: Tensor) -> Tensor:
         if self.categorical_as_label:  # the base generator conditions on it like on a class
@@ -93,46 +83,39 @@ class CodedGenerator(nn.Module):
         "check reaches purity 0.615 / 0.597 (seeds 0 / 1), no margin over the bar",
     ),
 )
-class InfoGAN(AdversarialRecipe):
+class InfoGAN(Codes, AdversarialRecipe):
     auto_image_net = "infogan"  # the paper's MNIST nets (FC-1024 layers); any image net works
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "z_dim": 62,  # noise size alone (the paper's MNIST setting); codes come on top
-        "n_categories": 10,
-        "n_continuous": 2,
-        "info_weight": 1.0,  # lambda of Eq. 6 for the categorical code
-        "continuous_weight": 0.1,  # the paper uses a smaller lambda for continuous codes
-        "q_width": 128,
-        # the one-hot code's magnitude at G's input, next to N(0, 1) noise: above 1 the code
-        # outweighs the noise in G's first layer, so its values split G's output into separated
-        # clusters (the observation behind ClusterGAN, Mukherjee et al. 2019), which the
-        # information term then ties to the data's classes sooner; much larger (6-8) drops classes
-        "code_scale": 1.0,
-        # how the categorical code enters G: 'concat' (one-hot joins z, as in the paper) or, like
-        # a class label, 'cbn' (conditional batch norm, with net='cond-dcgan') / 'hadamard'
-        "code_input": "concat",
-        "lr_g": 1e-3,  # the paper's MNIST learning rates: 1e-3 for G, 2e-4 for D
-        "lr_d": 2e-4,
-        "z_dist": "normal",
-    }
-    hparam_help = {
-        "code_input": "how the categorical code enters G: concat, cbn or hadamard",
-        "code_scale": "magnitude of the one-hot code at G's input",
-        "continuous_weight": "lambda of the continuous codes' information term",
-        "info_weight": "lambda of the categorical code's information term",
-        "n_categories": "values of the categorical code",
-        "n_continuous": "number of continuous codes, each U(-1, 1)",
-        "q_width": "width of Q's hidden layer",
-        "z_dist": "distribution of the noise z: normal (N(0, I)) or uniform (U(-1, 1), as the "
-        "official code draws it)",
-    }
+
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        z_dim: int = override(62)
+        lr_g: float = override(0.001)
+        n_categories: int = whole(10, "values of the categorical code", minimum=2)
+        n_continuous: int = whole(2, "number of continuous codes, each U(-1, 1)", minimum=0)
+        info_weight: float = loss_weight(1.0, "lambda of the categorical code's information term")
+        continuous_weight: float = loss_weight(
+            0.1, "lambda of the continuous codes' information term"
+        )
+        q_width: int = size(128, "width of Q's hidden layer")
+        code_scale: float = positive(1.0, "magnitude of the one-hot code at G's input")
+        code_input: str = hp(
+            "concat",
+            "how the categorical code enters G: concat, cbn or hadamard",
+            choices=("concat", "cbn", "hadamard"),
+        )
+        z_dist: str = hp(
+            "normal",
+            "distribution of the noise z: normal (N(0, I)) or uniform (U(-1, 1), as the official code draws it)",
+            choices=DISTRIBUTIONS,
+        )
+
+        def check(self) -> str | None:
+            if self.conditional:
+                return "infogan finds its categorical code without labels: drop model.conditional"
+            return super().check()
 
     def build(self, info: DataInfo) -> None:
         hp = self.hp
-        if hp.n_categories < 2 or hp.n_continuous < 0:
-            raise ConfigError("infogan needs n_categories >= 2 and n_continuous >= 0")
-        if hp.z_dist not in ("normal", "uniform"):
-            raise ConfigError(f"model.z_dist={hp.z_dist!r}: use normal or uniform")
         unlabelled = dataclasses.replace(info, num_classes=0)
         as_label = hp.code_input != "concat"
         code_dim = hp.n_continuous if as_label else hp.n_categories + hp.n_continuous
@@ -141,22 +124,13 @@ class InfoGAN(AdversarialRecipe):
         g_kw: dict[str, Any] = {"z_dim": hp.z_dim + code_dim, "norm": hp.g_norm, "cond": "none"}
         if as_label:
             g_kw["cond"] = hp.code_input
-        d_kw: dict[str, Any] = {"norm": hp.d_norm, "cond": "none"}
         if hp.g_width is not None:
             g_kw["width"] = hp.g_width
-        if hp.d_width is not None:
-            d_kw["width"] = hp.d_width
         base = family.generator(g_info, **g_kw)
         self.G = CodedGenerator(
-            base,
-            hp.z_dim,
-            hp.n_categories,
-            hp.n_continuous,
-            as_label,
-            hp.code_scale,
-            uniform_noise=hp.z_dist == "uniform",
+            base, hp.z_dim, hp.n_categories, hp.n_continuous, as_label, hp.code_scale
         )
-        self.D = family.discriminator(unlabelled, **d_kw)
+        self.D = self.make_discriminator(cond="none")
         # Q: FC-BN-lReLU-FC on D's features (Appendix C), outputs category logits, means, log-stds
         self.Q = nn.Sequential(
             nn.Linear(self.D.feature_dim, hp.q_width),
@@ -165,6 +139,23 @@ class InfoGAN(AdversarialRecipe):
             nn.Linear(hp.q_width, hp.n_categories + 2 * hp.n_continuous),
         )
         self.adv = LOSSES.get(hp.loss)
+        self.latent = self.make_latent()
+
+    def make_latent(self) -> LatentSpec:
+        """Noise z (``z_dist``) with the codes ``cat`` (categorical) and ``c1``, ``c2``, ...
+        (continuous, U(-1, 1))."""
+        k, m = self.hp.n_categories, self.hp.n_continuous
+        codes = (
+            Code("cat", "categorical", k),
+            *(Code(f"c{i + 1}", "continuous", 1) for i in range(m)),
+        )
+        return LatentSpec(self.hp.z_dim, self.hp.z_dist, codes)
+
+    def sample_codes(self, n: int, device: torch.device | str) -> tuple[Tensor, Tensor]:
+        """(categorical code (n,), continuous codes (n, n_continuous) in U(-1, 1), as in Sec. 6)."""
+        cat = torch.randint(0, self.hp.n_categories, (n,), device=device)
+        cont = torch.rand(n, self.hp.n_continuous, device=device) * 2 - 1
+        return cat, cont
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {
@@ -177,10 +168,6 @@ class InfoGAN(AdversarialRecipe):
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic),
             Phase("G", self.g_loss, "G", real=False),
         ]
-
-    def capabilities(self) -> Capabilities:
-        codes = ("cat", *(f"c{i + 1}" for i in range(self.hp.n_continuous)))
-        return Capabilities(latent_dim=self.G.z_dim, codes=codes)
 
     # -- the information term --------------------------------------------------------------
     def info_loss(self, h: Tensor, cat: Tensor, cont: Tensor) -> tuple[Tensor, Tensor]:
@@ -196,8 +183,8 @@ class InfoGAN(AdversarialRecipe):
         return loss, (logits.argmax(1) == cat).float().mean()
 
     def _fake(self, n: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-        cat, cont = self.G.sample_codes(n, device)
-        return self.G(self.G.sample_z(n, device), cat, cont), cat, cont
+        cat, cont = self.sample_codes(n, device)
+        return self.G(self.latent.sample(n, device), cat, cont), cat, cont
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
@@ -220,21 +207,30 @@ class InfoGAN(AdversarialRecipe):
 
     # -- sampling --------------------------------------------------------------------------
     @torch.no_grad()
-    def generate(
-        self,
-        n: int,
-        labels: Tensor | None = None,
-        z: Tensor | None = None,
-        continuous: Tensor | None = None,
+    def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
+        """n samples; ``labels`` set the categorical code (not a class: the code's meaning is
+        learned). Unset codes are drawn."""
+        return self.generate_with_codes(n, {} if labels is None else {"cat": labels}, z)
+
+    @torch.no_grad()
+    def generate_with_codes(
+        self, n: int, codes: dict[str, Tensor], z: Tensor | None = None
     ) -> Tensor:
-        """``labels`` set the categorical code (not a class: the code's meaning is learned);
-        ``continuous`` (n, n_continuous) the continuous codes. Unset codes are drawn."""
-        G = self.net_for_sampling("G")
+        """n samples with the named codes set: ``cat`` (n,) categorical values, ``c1``, ``c2``
+        ... (n,) continuous values. The codes not given are drawn, and so is z when not given."""
+        unknown = set(codes) - set(self.code_names())
+        if unknown:
+            raise ConfigError(
+                f"unknown code {sorted(unknown)[0]!r}: this model has {', '.join(self.code_names())}"
+            )
         dev = self.device
-        cat, cont = G.sample_codes(n, dev)
-        z = G.sample_z(n, dev) if z is None else z.to(dev)
-        cat = cat if labels is None else labels.to(dev)
-        cont = cont if continuous is None else continuous.to(dev)
+        cat, cont = self.sample_codes(n, dev)
+        z = self.latent.sample(n, dev) if z is None else z.to(dev)
+        if "cat" in codes:
+            cat = codes["cat"].to(dev)
+        for i, name in enumerate(self.code_names()[1:]):
+            if name in codes:
+                cont[:, i] = codes[name].to(dev)
         return self._decode(z, cat, cont)
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -246,29 +242,27 @@ class InfoGAN(AdversarialRecipe):
 
     def _decode(self, z: Tensor, cat: Tensor, cont: Tensor) -> Tensor:
         G = self.net_for_sampling("G")
-        was_training = G.training
-        G.eval()
-        try:
+        with eval_mode(G):
             return G(z, cat, cont)
-        finally:
-            G.train(was_training)
 
     @torch.no_grad()
     def code_traversal(self, code: str = "c1", steps: int = 10) -> tuple[Tensor, int]:
         """The paper's Fig. 2 grid. 'c1', 'c2', ...: rows are categorical values, columns vary
         that continuous code over [-2, 2] with one noise vector and other codes at 0.
         'cat': rows are noise vectors, columns the categorical values. Returns (images, nrow)."""
-        k, m = self.hp.n_categories, self.hp.n_continuous
-        dev = self.device
+        k, dev = self.hp.n_categories, self.device
+        continuous = self.code_names()[1:]
         if code == "cat":
-            z = self.net_for_sampling("G").sample_z(k, dev).repeat_interleave(k, 0)
+            z = self.latent.sample(k, dev).repeat_interleave(k, 0)
+            zeros = {c: torch.zeros(k * k, device=dev) for c in continuous}
             cat = torch.arange(k, device=dev).repeat(k)
-            return self.generate(k * k, cat, z, torch.zeros(k * k, m, device=dev)), k
-        names = [f"c{i + 1}" for i in range(m)]
-        if code not in names:
-            raise ConfigError(f"unknown code {code!r}: this model has cat, {', '.join(names)}")
-        z = self.net_for_sampling("G").sample_z(1, dev).expand(k * steps, -1)
-        cat = torch.arange(k, device=dev).repeat_interleave(steps)
-        cont = torch.zeros(k * steps, m, device=dev)
-        cont[:, names.index(code)] = torch.linspace(-2, 2, steps, device=dev).repeat(k)
-        return self.generate(k * steps, cat, z, cont), steps
+            return self.generate_with_codes(k * k, {"cat": cat, **zeros}, z), k
+        if code not in continuous:
+            raise ConfigError(
+                f"unknown code {code!r}: this model has {', '.join(self.code_names())}"
+            )
+        z = self.latent.sample(1, dev).expand(k * steps, -1)
+        codes = {c: torch.zeros(k * steps, device=dev) for c in continuous}
+        codes[code] = torch.linspace(-2, 2, steps, device=dev).repeat(k)
+        codes["cat"] = torch.arange(k, device=dev).repeat_interleave(steps)
+        return self.generate_with_codes(k * steps, codes, z), steps

@@ -21,27 +21,26 @@ the image; ``translate_instances`` the image and its masks.
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.instance_masks import InstanceMasks
 from ganarium.data import DataInfo
 from ganarium.errors import DataError
-from ganarium.losses import least_squares_d
+from ganarium.hparams import loss_weight, whole
 from ganarium.models import (
     Batch,
-    Capabilities,
     LearningCheck,
     Phase,
-    Preview,
     StepContext,
     StepOutput,
     register,
 )
-from ganarium.models._twodomain import TwoDomainRecipe, as_channels
+from ganarium.models._twodomain import TwoDomainRecipe
 from ganarium.nets.instagan import (
     InstaDiscriminator,
     InstaGenerator,
@@ -51,6 +50,7 @@ from ganarium.nets.instagan import (
     union,
 )
 from ganarium.nn.image_pool import ImagePool, query_packed
+from ganarium.techniques.losses import least_squares_d
 
 # measured at seed 0, 600 steps (the check's other settings): with the paper's instance norm in
 # G the masked squares become discs (0.94) but the background L1 stays at 0.127 (0.116 with
@@ -82,28 +82,32 @@ INSTAGAN_REASON = (
         slow=True,
     ),
 )
-class InstaGAN(TwoDomainRecipe):
+class InstaGAN(InstanceMasks, TwoDomainRecipe):
     # CycleGAN's schedule: constant for the first half of training, then linearly to 0
     train_defaults: ClassVar[dict[str, Any]] = {"lr_schedule": "linear", "lr_decay_start": 0.5}
-    defaults: ClassVar[dict[str, Any]] = {
-        **TwoDomainRecipe.defaults,
-        "g_blocks": 9,
-        "g_downsamplings": 2,
-        "lambda_cycle": 10.0,
-        "lambda_identity": 10.0,
-        "lambda_context": 10.0,
-        "instances_per_step": 1,
-        "pool_size": 50,
-    }
-    hparam_help: ClassVar[dict[str, str]] = {
-        "g_blocks": "residual blocks, split between the encoders and the decoders",
-        "g_downsamplings": "stride-2 stages of the encoders (paper: 2)",
-        "lambda_cycle": "weight of the L1 cycle loss on images and masks (paper: 10)",
-        "lambda_identity": "weight of the L1 identity loss on images and masks (paper: 10)",
-        "lambda_context": "weight of the context-preserving loss (paper: 10)",
-        "instances_per_step": "instances translated per sequential mini-batch iteration",
-        "pool_size": "generated (image, masks) in each history pool (0: off)",
-    }
+    preview_keys = ("image", "mask", "image_b", "mask_b")
+
+    @dataclass
+    class Hparams(TwoDomainRecipe.Hparams):
+        g_blocks: int = whole(
+            9, "residual blocks, split between the encoders and the decoders", minimum=0
+        )
+        g_downsamplings: int = whole(2, "stride-2 stages of the encoders (paper: 2)", minimum=0)
+        lambda_cycle: float = loss_weight(
+            10.0, "weight of the L1 cycle loss on images and masks (paper: 10)"
+        )
+        lambda_identity: float = loss_weight(
+            10.0, "weight of the L1 identity loss on images and masks (paper: 10)"
+        )
+        lambda_context: float = loss_weight(
+            10.0, "weight of the context-preserving loss (paper: 10)"
+        )
+        instances_per_step: int = whole(
+            1, "instances translated per sequential mini-batch iteration"
+        )
+        pool_size: int = whole(
+            50, "generated (image, masks) in each history pool (0: off)", minimum=0
+        )
 
     def build(self, info: DataInfo) -> None:
         self.k = int(info.extras.get("instances", 0))
@@ -113,9 +117,6 @@ class InstaGAN(TwoDomainRecipe):
                 "use data=instance-scenes (batches with 'mask' and 'mask_b')"
             )
         super().build(info)
-        self.register_buffer(
-            "kept_mask_a", torch.zeros(len(self.kept_a), self.k, *self.shape_a[1:])
-        )
         self.pool_a, self.pool_b = ImagePool(self.hp.pool_size), ImagePool(self.hp.pool_size)
 
     def make_translator(self, c_in: int, c_out: int) -> nn.Module:
@@ -131,13 +132,6 @@ class InstaGAN(TwoDomainRecipe):
 
     def phases(self) -> list[Phase]:
         return [Phase("G", self.g_loss, "G"), Phase("D", self.d_loss, "D", batch="G")]
-
-    def keep_examples(self, batch: Batch) -> None:
-        have = int(self.kept_count)
-        super().keep_examples(batch)
-        took = int(self.kept_count) - have
-        if took:
-            self.kept_mask_a[have : have + took] = batch["mask"][:took].to(self.kept_mask_a)
 
     # -- sequential translation --------------------------------------------------------------
     def sequential(self, G: nn.Module, x: Tensor, masks: Tensor, present: Tensor) -> list[tuple]:
@@ -177,7 +171,6 @@ class InstaGAN(TwoDomainRecipe):
         return D(self.augmenter(x), masks, present)
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        self.begin_step(batch, ctx)
         x, a, y, b = batch["image"], batch["mask"], batch["image_b"], batch["mask_b"]
         ab, fake_b = self.direction_terms(self.G_AB, self.G_BA, self.D_B, x, a, y, b)
         ba, fake_a = self.direction_terms(self.G_BA, self.G_AB, self.D_A, y, b, x, a)
@@ -234,9 +227,6 @@ class InstaGAN(TwoDomainRecipe):
         )
 
     @torch.no_grad()
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), instance_masks=True)
-
     def translate(self, x: Tensor, direction: str = "AtoB", masks: Tensor | None = None) -> Tensor:
         """Images (N, C, H, W) -> translations; only the instances in ``masks`` (N, K, H, W)
         in {0, 1} are translated (none when no masks are given: the context alone)."""
@@ -244,32 +234,12 @@ class InstaGAN(TwoDomainRecipe):
             masks = torch.zeros(len(x), 1, *x.shape[-2:], device=x.device)
         return self.translate_instances(x, masks, direction)[0]
 
-    @torch.no_grad()
-    def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
-        """n A -> B translations of the kept training scenes with their instance masks."""
-        if int(self.kept_count) == 0:
-            return super().generate(n)
-        idx = torch.arange(n, device=self.device) % int(self.kept_count)
-        return self.translate(self.kept_a[idx], "AtoB", self.kept_mask_a[idx])
-
-    @torch.no_grad()
-    def preview(self, n: int, examples: Batch | None = None) -> Preview:
+    def preview_columns(self, examples: Batch, n: int) -> list[Tensor]:
         """Rows of A | its masks | A -> B | the translated masks | B | B -> A."""
-        if examples is not None and "mask" in examples:
-            x, a, y, b = (
-                examples["image"],
-                examples["mask"],
-                examples["image_b"],
-                examples["mask_b"],
-            )
-        else:
-            have = max(1, int(self.kept_count))
-            x, a = self.kept_a[:have], self.kept_mask_a[:have]
-            y, b = self.kept_a[:have], self.kept_mask_a[:have]  # no kept B masks: A again
+        x, a, y, b = (examples[k] for k in ("image", "mask", "image_b", "mask_b"))
         rows = max(1, min(len(x), n // 6))
         x, a, y, b = (t[:rows].to(self.device) for t in (x, a, y, b))
         fake_b, mask_fb = self.translate_instances(x, a, "AtoB")
         fake_a, _ = self.translate_instances(y, b, "BtoA")
-        show = lambda m: as_channels(m.amax(1, keepdim=True) * 2 - 1, 3)  # noqa: E731
-        cols = [x, show(a), fake_b, show(mask_fb), y, fake_a]
-        return Preview(torch.stack(cols, 1).flatten(0, 1).float().cpu(), 6)
+        union_of = lambda m: m.amax(1, keepdim=True) * 2 - 1  # noqa: E731
+        return [x, union_of(a), fake_b, union_of(mask_fb), y, fake_a]

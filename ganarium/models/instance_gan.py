@@ -14,21 +14,21 @@ instances drawn from a bank of training instance features the recipe keeps (``ba
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganarium.capabilities.instances import Instances
 from ganarium.data import DataInfo
 from ganarium.data.instances import instance_features
-from ganarium.errors import ConfigError, DataError
-from ganarium.losses import LOSSES
-from ganarium.models import Batch, Capabilities, LearningCheck, StepContext, StepOutput, register
+from ganarium.errors import DataError
+from ganarium.hparams import size, whole
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, eval_mode, register
 from ganarium.models.adversarial import AdversarialRecipe
-from ganarium.nets import NETS
 from ganarium.nets.conditioned import VectorConditionedGenerator, VectorProjectionDiscriminator
+from ganarium.techniques.losses import LOSSES
 
 
 @register(
@@ -51,45 +51,36 @@ from ganarium.nets.conditioned import VectorConditionedGenerator, VectorProjecti
         slow=True,
     ),
 )
-class InstanceGAN(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "embed_dim": 64, "bank_size": 1000}
-    hparam_help = {
-        "embed_dim": "size of G's learned embedding of the instance features",
-        "bank_size": "training instances whose features generate(n) draws from",
-    }
+class InstanceGAN(Instances, AdversarialRecipe):
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        embed_dim: int = size(64, "size of G's learned embedding of the instance features")
+        bank_size: int = whole(1000, "training instances whose features generate(n) draws from")
+
+        def check(self) -> str | None:
+            if self.conditional:
+                return "instance-gan conditions on instances, not labels: drop model.conditional"
+            return super().check()
 
     def build(self, info: DataInfo) -> None:
         hp = self.hp
-        if hp.conditional:
-            raise ConfigError(
-                "instance-gan conditions on instances, not labels: drop model.conditional"
-            )
         if info.kind != "image":
-            raise ConfigError(f"instance-gan needs image data; {info.name!r} is {info.kind} data")
-        family, plain = (
-            NETS.get(self.net_family_name(info)),
-            dataclasses.replace(info, num_classes=0),
-        )
+            raise DataError(f"instance-gan needs image data; {info.name!r} is {info.kind} data")
         cond_dim = instance_features(torch.zeros(1, *info.shape)).shape[1]
-        g_kw: dict[str, Any] = {"z_dim": hp.z_dim + hp.embed_dim, "norm": hp.g_norm, "cond": "none"}
-        d_kw: dict[str, Any] = {"norm": hp.d_norm, "cond": "none"}
-        if hp.g_width is not None:
-            g_kw["width"] = hp.g_width
-        if hp.d_width is not None:
-            d_kw["width"] = hp.d_width
         self.G = VectorConditionedGenerator(
-            family.generator(plain, **g_kw), hp.z_dim, cond_dim, hp.embed_dim
+            self.make_generator(z_dim=hp.z_dim + hp.embed_dim, cond="none"),
+            hp.z_dim,
+            cond_dim,
+            hp.embed_dim,
         )
         self.D = VectorProjectionDiscriminator(
-            family.discriminator(plain, **d_kw), cond_dim, hp.d_norm == "spectral"
+            self.make_discriminator(cond="none"), cond_dim, hp.d_norm == "spectral"
         )
         self.adv = LOSSES.get(hp.loss)
+        self.latent = self.make_latent()
         # features of training instances seen so far: what generate(n) conditions on
         self.register_buffer("bank", torch.zeros(hp.bank_size, cond_dim))
         self.register_buffer("bank_filled", torch.zeros((), dtype=torch.long))
-
-    def capabilities(self) -> Capabilities:
-        return Capabilities(latent_dim=self.hp.z_dim, instances=True)
 
     def _remember(self, h: Tensor) -> None:
         n, size = int(self.bank_filled), self.hp.bank_size
@@ -102,7 +93,7 @@ class InstanceGAN(AdversarialRecipe):
         real, h = batch["image"], instance_features(batch["instance"])
         self._remember(h)
         with torch.no_grad():
-            fake = self.G(self.G.sample_z(len(real), real.device), h)
+            fake = self.G(self.latent.sample(len(real), real.device), h)
         d_real, d_fake = self.D(self.augmenter(real), h), self.D(self.augmenter(fake), h)
         self.augmenter.observe(d_real.detach())
         logs = {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
@@ -110,7 +101,7 @@ class InstanceGAN(AdversarialRecipe):
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         h = instance_features(batch["instance"])
-        fake = self.G(self.G.sample_z(len(h), h.device), h)
+        fake = self.G(self.latent.sample(len(h), h.device), h)
         return self.adv.g(self.D(self.augmenter(fake), h)), {}
 
     # -- sampling --------------------------------------------------------------------------
@@ -123,19 +114,15 @@ class InstanceGAN(AdversarialRecipe):
 
     def _decode(self, z: Tensor, h: Tensor) -> Tensor:
         G = self.net_for_sampling("G")
-        was = G.training
-        G.eval()
-        try:
+        with eval_mode(G):
             return G(z.to(self.device), h.to(self.device))
-        finally:
-            G.train(was)
 
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
         """n samples, each for a random training instance of the bank (with ``z`` given, for
         the bank's first instances, as ``decode``)."""
         h = self._bank_rows(n, random=z is None)
-        z = self.G.sample_z(n, self.device) if z is None else z
+        z = self.latent.sample(n, self.device) if z is None else z
         return self._decode(z, h)
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -158,4 +145,4 @@ class InstanceGAN(AdversarialRecipe):
     def generate_from_instances(self, images: Tensor, n: int) -> Tensor:
         """n samples per conditioning image (B, C, H, W) -> (B * n, ...), grouped by image."""
         h = self.instance_condition(images).repeat_interleave(n, 0)
-        return self._decode(self.G.sample_z(len(h), self.device), h)
+        return self._decode(self.latent.sample(len(h), self.device), h)

@@ -8,33 +8,38 @@ I_k = u(I_{k+1}) + G_k(z_k, u(I_{k+1})) (Eq. 4). Each level's losses are logged 
 phases (D8, G8, D16, G16, ...). The coarsest level is the DCGAN pair at ``coarsest`` pixels.
 
 The latent of ``decode`` is all the sampling noise: z of the coarsest level, then one noise
-plane per finer level, flattened.
+plane per finer level, flattened (``level_latents`` gives each level's part).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.latent import Latent
+from ganarium.capabilities.pyramid import Pyramid
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.losses import bce_real
+from ganarium.errors import DataError
+from ganarium.hparams import adam_betas, learning_rate, size
+from ganarium.latent import LatentSpec
 from ganarium.models import (
     Batch,
-    Capabilities,
     LearningCheck,
     Phase,
     Recipe,
     StepContext,
     StepOutput,
+    eval_mode,
     register,
 )
 from ganarium.nets import NETS, check_image
 from ganarium.nets.lapgan import ResidualDiscriminator, ResidualGenerator, downsample, upsample
+from ganarium.techniques.losses import bce_real
 
 
 @register(
@@ -57,24 +62,17 @@ from ganarium.nets.lapgan import ResidualDiscriminator, ResidualGenerator, downs
         "cover 9 / 10 / 9",
     ),
 )
-class LAPGAN(Recipe):
-    defaults = dict(
-        **Recipe.defaults,
-        z_dim=100,
-        coarsest=8,
-        g_width=64,
-        d_width=64,
-        lr=2e-4,
-        betas=(0.5, 0.999),
-    )
-    hparam_help = dict(
-        z_dim="size of the coarsest level's latent z",
-        coarsest="resolution of the coarsest level, a plain GAN (each finer level doubles it)",
-        g_width="channels of each level's generator",
-        d_width="channels of each level's discriminator",
-        lr="Adam's learning rate for every net",
-        betas="Adam's (beta1, beta2)",
-    )
+class LAPGAN(Latent, Pyramid, Recipe):
+    @dataclass
+    class Hparams(Recipe.Hparams):
+        z_dim: int = size(100, "size of the coarsest level's latent z")
+        coarsest: int = size(
+            8, "resolution of the coarsest level, a plain GAN (each finer level doubles it)"
+        )
+        g_width: int = size(64, "channels of each level's generator")
+        d_width: int = size(64, "channels of each level's discriminator")
+        lr: float = learning_rate(0.0002, "Adam's learning rate for every net")
+        betas: tuple[float, float] = adam_betas((0.5, 0.999), "Adam's (beta1, beta2)")
 
     def build(self, info: DataInfo) -> None:
         check_image(info, "lapgan")
@@ -83,11 +81,14 @@ class LAPGAN(Recipe):
             sizes.insert(0, r)
             r //= 2
         if r != self.hp.coarsest:
-            raise ConfigError(
+            raise DataError(
                 f"lapgan: resolution {info.resolution} is not coarsest={self.hp.coarsest} times "
                 "a power of 2: set model.coarsest to 4 or 8, or data.size to 16 or 32"
             )
         self.sizes = [r, *sizes]  # coarse to fine
+        # each level's sampling noise: z at the coarsest, a noise plane at every finer level
+        self.level_latents = [LatentSpec(self.hp.z_dim), *(LatentSpec(s * s) for s in sizes)]
+        self.latent = LatentSpec(sum(spec.dim for spec in self.level_latents))
         c = info.channels
         coarse = dataclasses.replace(info, shape=(c, r, r), num_classes=0)
         family = NETS.get("dcgan")
@@ -99,27 +100,30 @@ class LAPGAN(Recipe):
             self.G[str(s)] = ResidualGenerator(c, self.hp.g_width)
             self.D[str(s)] = ResidualDiscriminator(c, s, self.hp.d_width)
 
+    def players(self) -> dict[str, nn.Module]:
+        """Every level's D and G by player name (D8, G8, D16, G16, ...), coarse to fine."""
+        return {
+            f"{role}{s}": nets[str(s)]
+            for s in self.sizes
+            for role, nets in (("D", self.D), ("G", self.G))
+        }
+
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        adam = functools.partial(torch.optim.Adam, lr=self.hp.lr, betas=tuple(self.hp.betas))
-        opts = {}
-        for s in map(str, self.sizes):
-            opts[f"D{s}"], opts[f"G{s}"] = (
-                adam(self.D[s].parameters()),
-                adam(self.G[s].parameters()),
-            )
-        return opts
+        betas = tuple(self.hp.betas)
+        return {
+            name: torch.optim.Adam(net.parameters(), lr=self.hp.lr, betas=betas)
+            for name, net in self.players().items()
+        }
 
     def phases(self) -> list[Phase]:
-        first = f"D{self.sizes[0]}"
-        out = []
-        for i, s in enumerate(self.sizes):  # one batch per step: every level sees its pyramid
-            d_loss, g_loss = functools.partial(self.d_loss, s), functools.partial(self.g_loss, s)
-            out.append(Phase(f"D{s}", d_loss, f"D{s}", batch=first if i else None))
-            out.append(Phase(f"G{s}", g_loss, f"G{s}", batch=first))
-        return out
-
-    def capabilities(self) -> Capabilities:
-        return Capabilities(latent_dim=self.hp.z_dim + sum(s * s for s in self.sizes[1:]))
+        first = f"D{self.sizes[0]}"  # one batch per step: every level sees its pyramid
+        phases = []
+        for s in self.sizes:
+            for role, loss in (("D", self.d_loss), ("G", self.g_loss)):
+                name = f"{role}{s}"
+                batch = None if name == first else first
+                phases.append(Phase(name, functools.partial(loss, s), name, batch=batch))
+        return phases
 
     # -- training ----------------------------------------------------------------------------
     def real_pair(self, x: Tensor, size: int) -> tuple[Tensor, Tensor | None]:
@@ -134,10 +138,12 @@ class LAPGAN(Recipe):
     def fake_pair(self, x: Tensor, size: int) -> tuple[Tensor, Tensor | None]:
         """G's residual at ``size``, conditioned on the real coarser image (training)."""
         n, G = len(x), self.G[str(size)]
-        if size == self.sizes[0]:
-            return G(G.sample_z(n, x.device)), None
+        level = self.sizes.index(size)
+        z = self.level_latents[level].sample(n, x.device)
+        if level == 0:
+            return G(z), None
         _, low = self.real_pair(x, size)
-        return G(torch.randn(n, 1, size, size, device=x.device), low), low
+        return G(z.view(n, 1, size, size), low), low
 
     def critic(self, size: int, h: Tensor, low: Tensor | None) -> Tensor:
         pair = h if low is None else torch.cat([h, low], 1)
@@ -160,32 +166,26 @@ class LAPGAN(Recipe):
     def pyramid(self, z: Tensor) -> list[Tensor]:
         """Samples at every level, coarse to fine, each in [-1, 1], from the latent z."""
         G = self.net_for_sampling("G")
-        was = G.training
-        G.eval()
-        try:
-            z = z.to(self.device)
-            n = len(z)
-            image = G[str(self.sizes[0])](z[:, : self.hp.z_dim]).clamp(-1, 1)
-            levels, offset = [image], self.hp.z_dim
-            for s in self.sizes[1:]:
-                noise = z[:, offset : offset + s * s].reshape(n, 1, s, s)
-                offset += s * s
+        z = z.to(self.device)
+        parts = z.split([spec.dim for spec in self.level_latents], 1)
+        with eval_mode(G):
+            image = G[str(self.sizes[0])](parts[0]).clamp(-1, 1)
+            levels = [image]
+            for s, noise in zip(self.sizes[1:], parts[1:]):
                 low = upsample(image)
-                image = (low + G[str(s)](noise, low)).clamp(-1, 1)
+                image = (low + G[str(s)](noise.reshape(len(z), 1, s, s), low)).clamp(-1, 1)
                 levels.append(image)
-            return levels
-        finally:
-            G.train(was)
+        return levels
 
     @torch.no_grad()
     def pyramid_samples(self, n: int) -> list[Tensor]:
         """n samples at every level, coarse to fine (the check compares them)."""
-        return self.pyramid(torch.randn(n, self.capabilities().latent_dim, device=self.device))
+        return self.pyramid(self.latent.sample(n, self.device))
 
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
         if z is None:
-            z = torch.randn(n, self.capabilities().latent_dim, device=self.device)
+            z = self.latent.sample(n, self.device)
         return self.decode(z)
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:

@@ -8,12 +8,16 @@ terms). The paper applies it to BigGAN-deep; here it wraps the DCGAN-sized SNGAN
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import Tensor
 
-from ganarium.latent_opt import latent_step
+from ganarium.hparams import hp, override, positive, whole
 from ganarium.models import Batch, LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
+from ganarium.techniques.latent_opt import LATENT_METHODS, latent_step
+from ganarium.techniques.losses import LOSSES
 
 
 @register(
@@ -25,27 +29,37 @@ from ganarium.models.dcgan import DIGITS_CHECK
     check=LearningCheck(**DIGITS_CHECK),
 )
 class LOGAN(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "dcgan",
-        "loss": "hinge",
-        "d_norm": "spectral",
-        "latent_method": "ngd",
-        "latent_steps": 1,
-        "latent_step_size": 0.9,
-        "latent_damping": 5.0,
-    }
-    hparam_help = {
-        "latent_damping": "Tikhonov damping of the natural-gradient step",
-        "latent_method": "gd (plain gradient) or ngd (natural gradient) latent steps",
-        "latent_step_size": "size of each latent step",
-        "latent_steps": "latent steps before each update (0: plain GAN)",
-    }
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("dcgan")
+        d_norm: str = override("spectral")
+        loss: str = override("hinge")
+        latent_method: str = hp(
+            "ngd",
+            "gd (plain gradient) or ngd (natural gradient) latent steps",
+            choices=LATENT_METHODS,
+        )
+        latent_steps: int = whole(1, "latent steps before each update (0: plain GAN)", minimum=0)
+        latent_step_size: float = positive(0.9, "size of each latent step")
+        latent_damping: float = hp(
+            5.0,
+            "Tikhonov damping of the natural-gradient step",
+            test=lambda v: v >= 0,
+            rule="the damping must be >= 0",
+        )
+
+        def check(self) -> str | None:
+            if LOSSES.get(self.loss).relativistic:
+                return (
+                    "logan's latent steps follow G's loss of the fakes alone: use a loss that "
+                    "is not relativistic"
+                )
+            return super().check()
 
     def fake_batch(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         y = self.labels_of(batch)
         n = batch["image"].shape[0]
-        z = self.G.sample_z(n, batch["image"].device)
+        z = self.latent.sample(n, batch["image"].device)
         if self.hp.latent_steps > 0:
             # the G loss is a batch mean; times n, its gradient is each sample's own
             z = latent_step(

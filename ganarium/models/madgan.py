@@ -12,13 +12,16 @@ softmax is a sigmoid), the check's single-generator baseline.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.generators import Generators
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
+from ganarium.hparams import hp, whole
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, eval_mode, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.gman import GRID25_CHECK
 from ganarium.nets.branched import BranchedGenerator, default_branches
@@ -44,24 +47,25 @@ from ganarium.nn.norms import sn
         }
     ),
 )
-class MADGAN(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "n_generators": 4}
-    hparam_help = {"n_generators": "K, the number of generators (sharing all but the last layer)"}
+class MADGAN(Generators, AdversarialRecipe):
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        n_generators: int = whole(4, "K, the number of generators (sharing all but the last layer)")
+        # pinned: D is a (K+1)-way softmax over generators and "real", without labels
+        conditional: bool = hp(False, "madgan is unconditional", choices=(False,))
+        loss: str = hp(
+            "non-saturating",
+            "madgan's D is a (K+1)-way softmax, its G loss the non-saturating one",
+            choices=("non-saturating",),
+        )
 
     def build(self, info: DataInfo) -> None:
-        hp = self.hp
-        if hp.n_generators < 1:
-            raise ConfigError(f"madgan n_generators={hp.n_generators}: use 1 or more")
-        if hp.conditional or hp.loss != "non-saturating":
-            raise ConfigError(
-                "madgan is unconditional and its D a (K+1)-way softmax: drop model.conditional "
-                "and model.loss"
-            )
         super().build(info)
-        self.G = BranchedGenerator(self.G, hp.n_generators)
-        # D's single logit becomes K+1: one per generator, one for "real"
+        # drawn after both nets: G's output layer in K copies, D's single logit K+1 (one per
+        # generator, one for "real")
+        self.G = BranchedGenerator(self.G, self.hp.n_generators)
         self.D.head = sn(
-            nn.Linear(self.D.feature_dim, hp.n_generators + 1), hp.d_norm == "spectral"
+            nn.Linear(self.D.feature_dim, self.hp.n_generators + 1), self.hp.d_norm == "spectral"
         )
 
     def _logits(self, x: Tensor) -> Tensor:
@@ -69,7 +73,7 @@ class MADGAN(AdversarialRecipe):
 
     def _fakes(self, n: int, device: torch.device) -> tuple[Tensor, Tensor]:
         which = default_branches(n, self.hp.n_generators, device)
-        return self.G(self.G.sample_z(n, device), None, which), which
+        return self.G(self.latent.sample(n, device), None, which), which
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
@@ -87,6 +91,10 @@ class MADGAN(AdversarialRecipe):
         return -self._logits(fake).log_softmax(1)[:, -1].mean(), {}
 
     # -- sampling --------------------------------------------------------------------------
+    def generator_count(self) -> int:
+        """K, what ``generate(n, generator=)`` picks from."""
+        return self.hp.n_generators
+
     @torch.no_grad()
     def generate(
         self,
@@ -97,18 +105,16 @@ class MADGAN(AdversarialRecipe):
     ) -> Tensor:
         """n samples of the mixture; ``generator`` (n,) picks each one's generator."""
         if z is None:
-            z = self.net_for_sampling("G").sample_z(n, self.device)
-        return self._decode(z, generator)
+            z = self.latent.sample(n, self.device)
+        return self.decode_by(z, generator)
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self._decode(z, None)
+        return self.decode_by(z, None)
 
-    def _decode(self, z: Tensor, generator: Tensor | None) -> Tensor:
+    def decode_by(self, z: Tensor, generator: Tensor | None) -> Tensor:
+        """Each latent through the generator ``generator`` names (None: the equal-share mixture
+        0, 1, ..., K-1, 0, ...)."""
         G = self.net_for_sampling("G")
-        was = G.training
-        G.eval()
-        try:
+        with eval_mode(G):
             which = None if generator is None else generator.to(self.device)
             return G(z.to(self.device), None, which)
-        finally:
-            G.train(was)

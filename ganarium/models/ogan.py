@@ -12,15 +12,23 @@ standardised per sample, which ``reconstruct`` decodes with G: an encoder for fr
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.encode import Encoder
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.models import Batch, Capabilities, LearningCheck, StepContext, StepOutput, register
+from ganarium.hparams import loss_weight
+from ganarium.models import (
+    Batch,
+    LearningCheck,
+    StepContext,
+    StepOutput,
+    eval_mode,
+    register,
+)
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.bigan import PROBE_CHECK
 from ganarium.nn.norms import sn
@@ -45,20 +53,21 @@ def correlation(a: Tensor, b: Tensor) -> Tensor:
     data=("unconditional",),
     check=LearningCheck(**PROBE_CHECK),
 )
-class OGAN(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "correlation_weight": 0.5}
-    hparam_help = {"correlation_weight": "lambda of the correlation term rho(z, e(G(z)))"}
+class OGAN(Encoder, AdversarialRecipe):
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        correlation_weight: float = loss_weight(
+            0.5, "lambda of the correlation term rho(z, e(G(z)))"
+        )
+
+        def check(self) -> str | None:
+            if self.conditional or self.loss != "non-saturating":
+                return "ogan is unconditional with its softplus loss: drop model.conditional/loss"
+            return super().check()
 
     def build(self, info: DataInfo) -> None:
-        if self.hp.conditional or self.hp.loss != "non-saturating":
-            raise ConfigError(
-                "ogan is unconditional with its softplus loss: drop model.conditional/loss"
-            )
         super().build(info)
         self.D.head = sn(nn.Linear(self.D.feature_dim, self.hp.z_dim), self.hp.d_norm == "spectral")
-
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), encode=True)
 
     def embedding(self, x: Tensor) -> Tensor:
         """e(x) (B, z_dim), D's last layer."""
@@ -67,7 +76,7 @@ class OGAN(AdversarialRecipe):
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
         with torch.no_grad():
-            z = self.G.sample_z(len(real), real.device)
+            z = self.latent.sample(len(real), real.device)
             fake = self.G(z)
         e_real, e_fake = self.embedding(real), self.embedding(fake)
         d_real, d_fake = e_real.mean(1), e_fake.mean(1)
@@ -77,7 +86,7 @@ class OGAN(AdversarialRecipe):
         return loss - self.hp.correlation_weight * rho, {"rho": rho.detach()}
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        z = self.G.sample_z(len(batch["image"]), batch["image"].device)
+        z = self.latent.sample(len(batch["image"]), batch["image"].device)
         e_fake = self.embedding(self.G(z))
         rho = correlation(z, e_fake).mean()
         return F.softplus(-e_fake.mean(1)).mean() - self.hp.correlation_weight * rho, {}
@@ -85,13 +94,8 @@ class OGAN(AdversarialRecipe):
     @torch.no_grad()
     def encode(self, x: Tensor) -> Tensor:
         """e(x) standardised per sample (B, z_dim): the latent G(z) would need to look like x."""
-        was = self.D.training
-        self.D.eval()
-        try:
-            x = x.to(self.device)
-            return standardise(self.D.head(self.D.features(x)))
-        finally:
-            self.D.train(was)
+        with eval_mode(self.D):
+            return standardise(self.D.head(self.D.features(x.to(self.device))))
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:

@@ -16,19 +16,20 @@ statistics or weights; ``eval`` (the default) uses running statistics and no dro
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.losses import LOSSES
+from ganarium.hparams import fraction, hp, loss_weight, switch, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._paired import PairedTranslator
+from ganarium.models._translator import PATCH_LOSSES
 from ganarium.nets.patchgan import PatchGANDiscriminator
 from ganarium.nets.translator import init_normal, translate_in_train
 from ganarium.nets.unet import UNetGenerator, depth_for
+from ganarium.techniques.losses import LOSSES
 
 PAIRED_REASON = (
     "16x16 digits, a width-32 U-Net of depth 4 and a 1-layer PatchGAN (16x16 patches) instead of "
@@ -59,27 +60,32 @@ PAIRED_REASON = (
     ),
 )
 class Pix2Pix(PairedTranslator):
-    defaults: ClassVar[dict[str, Any]] = dict(
-        **PairedTranslator.defaults,
-        depth=0,
-        dropout=0.5,
-        lambda_l1=100.0,
-        lambda_adv=1.0,
-        loss="non-saturating",
-        encoder_bias=True,
-        test_mode="eval",
-    )
-    hparam_help: ClassVar[dict[str, str]] = dict(
-        depth="U-Net downsamplings (0: down to 1x1 for the data's size, 8 for 256 px)",
-        dropout="dropout on G's inner decoder layers (pix2pix's noise)",
-        lambda_l1="weight of the L1 loss to the target (the paper's lambda = 100)",
-        lambda_adv="weight of the cGAN loss (0: the paper's L1-only ablation, D untrained)",
-        loss="adversarial loss of the PatchGAN (non-saturating is the paper's)",
-        encoder_bias="a bias on G's outermost and innermost encoder convs (False: as the authors' "
-        "unet_256)",
-        test_mode="how translate runs G: eval (running statistics, no dropout) or train (the "
-        "paper: dropout on, batch statistics; running statistics untouched)",
-    )
+    @dataclass
+    class Hparams(PairedTranslator.Hparams):
+        depth: int = whole(
+            0, "U-Net downsamplings (0: down to 1x1 for the data's size, 8 for 256 px)", minimum=0
+        )
+        dropout: float = fraction(0.5, "dropout on G's inner decoder layers (pix2pix's noise)")
+        lambda_l1: float = loss_weight(
+            100.0, "weight of the L1 loss to the target (the paper's lambda = 100)"
+        )
+        lambda_adv: float = loss_weight(
+            1.0, "weight of the cGAN loss (0: the paper's L1-only ablation, D untrained)"
+        )
+        loss: str = hp(
+            "non-saturating",
+            "adversarial loss of the PatchGAN (non-saturating is the paper's)",
+            choices=PATCH_LOSSES,
+        )
+        encoder_bias: bool = switch(
+            True,
+            "a bias on G's outermost and innermost encoder convs (False: as the authors' unet_256)",
+        )
+        test_mode: str = hp(
+            "eval",
+            "how translate runs G: eval (running statistics, no dropout) or train (the paper: dropout on, batch statistics; running statistics untouched)",
+            choices=("eval", "train"),
+        )
 
     def g_channels(self) -> tuple[int, int]:
         """(G's input channels, G's output channels)."""
@@ -87,8 +93,6 @@ class Pix2Pix(PairedTranslator):
 
     def build_nets(self, info: DataInfo) -> None:
         c_in, c_out = self.g_channels()
-        if self.hp.test_mode not in ("eval", "train"):
-            raise ConfigError(f"pix2pix test_mode={self.hp.test_mode!r}: use eval or train")
         depth = self.hp.depth or depth_for(min(self.shape_a[1:]))
         self.G = init_normal(
             UNetGenerator(
@@ -98,7 +102,7 @@ class Pix2Pix(PairedTranslator):
                 depth,
                 self.hp.norm,
                 self.hp.dropout,
-                encoder_bias=bool(self.hp.encoder_bias),
+                encoder_bias=self.hp.encoder_bias,
             )
         )
         self.D = init_normal(
@@ -129,7 +133,6 @@ class Pix2Pix(PairedTranslator):
         return self.D(both[:, : y.shape[1]], both[:, y.shape[1] :])
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        self.keep(batch["image"])
         x, y = self.pair(batch)
         with torch.no_grad():
             fake = self.G(x)
@@ -139,8 +142,6 @@ class Pix2Pix(PairedTranslator):
         return loss, {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        if self.hp.lambda_adv == 0:
-            self.keep(batch["image"])
         x, y = self.pair(batch)
         fake = self.G(x)
         l1 = (fake - y).abs().mean()

@@ -16,17 +16,19 @@ biased convolutions, PatchGAN convs padded by 2); both take non-square images (2
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from ganarium.data import DataInfo
-from ganarium.losses import LOSSES
+from ganarium.hparams import fraction, hp, loss_weight, override, switch, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._paired import PairedTranslator
+from ganarium.models._translator import PATCH_LOSSES
 from ganarium.nets.pix2pixhd import LocalEnhancer, MultiscaleDiscriminator, downsample2
 from ganarium.nets.translator import init_normal
+from ganarium.techniques.losses import LOSSES
 
 
 @register(
@@ -58,32 +60,36 @@ from ganarium.nets.translator import init_normal
     ),
 )
 class Pix2PixHD(PairedTranslator):
-    defaults: ClassVar[dict[str, Any]] = {
-        **PairedTranslator.defaults,
-        "width": 32,
-        "norm": "instance",
-        "scales": 3,
-        "global_downsamplings": 4,
-        "global_blocks": 9,
-        "local_blocks": 3,
-        "lambda_fm": 10.0,
-        "coarse_fraction": 0.5,
-        "loss": "least-squares",
-        "norm_affine": True,
-        "d_padding": 1,
-    }
-    hparam_help: ClassVar[dict[str, str]] = dict(
-        scales="discriminators, each on the input downsampled once more (the paper's 3)",
-        global_downsamplings="stride-2 stages of the global generator G1 (4 in the paper)",
-        global_blocks="residual blocks of G1 (9)",
-        local_blocks="residual blocks of the local enhancer G2 (3)",
-        lambda_fm="weight of the discriminator feature-matching loss (10)",
-        coarse_fraction="fraction of the steps in which G1 alone learns at half size",
-        loss="adversarial loss (least-squares, as the authors' code)",
-        norm_affine="learned scale and shift in the norms of G and D (False: the authors' code, "
-        "plain instance norm with biased convolutions)",
-        d_padding="padding of the PatchGANs' 4x4 convs (the authors' code: 2)",
-    )
+    @dataclass
+    class Hparams(PairedTranslator.Hparams):
+        width: int = override(32)
+        norm: str = override("instance")
+        scales: int = whole(
+            3, "discriminators, each on the input downsampled once more (the paper's 3)"
+        )
+        global_downsamplings: int = whole(
+            4, "stride-2 stages of the global generator G1 (4 in the paper)"
+        )
+        global_blocks: int = whole(9, "residual blocks of G1 (9)", minimum=0)
+        local_blocks: int = whole(3, "residual blocks of the local enhancer G2 (3)", minimum=0)
+        lambda_fm: float = loss_weight(
+            10.0, "weight of the discriminator feature-matching loss (10)"
+        )
+        coarse_fraction: float = fraction(
+            0.5, "fraction of the steps in which G1 alone learns at half size"
+        )
+        loss: str = hp(
+            "least-squares",
+            "adversarial loss (least-squares, as the authors' code)",
+            choices=PATCH_LOSSES,
+        )
+        norm_affine: bool = switch(
+            True,
+            "learned scale and shift in the norms of G and D (False: the authors' code, plain instance norm with biased convolutions)",
+        )
+        d_padding: int = whole(
+            1, "padding of the PatchGANs' 4x4 convs (the authors' code: 2)", minimum=0
+        )
 
     def build_nets(self, info: DataInfo) -> None:
         c_a, c_b = self.shape_a[0], self.shape_b[0]
@@ -97,7 +103,7 @@ class Pix2PixHD(PairedTranslator):
                 hp.global_blocks,
                 hp.local_blocks,
                 hp.norm,
-                affine=bool(hp.norm_affine),
+                affine=hp.norm_affine,
             )
         )
         self.D = init_normal(
@@ -108,8 +114,8 @@ class Pix2PixHD(PairedTranslator):
                 hp.d_width,
                 hp.d_layers,
                 hp.norm,
-                affine=bool(hp.norm_affine),
-                padding=int(hp.d_padding),
+                affine=hp.norm_affine,
+                padding=hp.d_padding,
             )
         )
         self.adv = LOSSES.get(hp.loss)
@@ -135,7 +141,6 @@ class Pix2PixHD(PairedTranslator):
         return self.D.features(both[:, : y.shape[1]], both[:, y.shape[1] :])
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        self.keep(batch["image"])
         x, y, coarse = self.stage(batch, ctx)
         with torch.no_grad():
             fake = self.fake(x, coarse)

@@ -19,15 +19,27 @@ batch size needs a Trainer that changes its batch size during a run, which it do
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganarium.capabilities.latent import Latent
+from ganarium.capabilities.signals import Signals
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
+from ganarium.hparams import (
+    adam_betas,
+    hp,
+    learning_rate,
+    loss_weight,
+    size,
+    switch,
+    whole,
+)
+from ganarium.latent import LatentSpec
 from ganarium.models import (
     Batch,
-    Capabilities,
     LearningCheck,
     Phase,
     Recipe,
@@ -37,7 +49,7 @@ from ganarium.models import (
 )
 from ganarium.nets.progan import ProGANDiscriminator, ProGANGenerator
 from ganarium.nn.progressive import GrowthSchedule, fade_in
-from ganarium.regularizers import gradient_penalty
+from ganarium.techniques.regularizers import gradient_penalty
 
 PROGAN_CHECK = dict(
     kind="progan-growth",
@@ -57,18 +69,14 @@ PROGAN_CHECK = dict(
 
 
 def parse_level_lr(text: str) -> dict[int, float]:
-    """'512=0.0015,1024=0.002' -> {512: 0.0015, 1024: 0.002}; one-line errors otherwise."""
+    """'512=0.0015,1024=0.002' -> {512: 0.0015, 1024: 0.002}; ValueError unless every item is
+    resolution=lr with lr > 0."""
     out: dict[int, float] = {}
     for item in filter(None, (part.strip() for part in str(text).split(","))):
-        try:
-            res, lr = item.split("=")
-            out[int(res)] = float(lr)
-        except ValueError:
-            raise ConfigError(
-                f"progan: level_lr={text!r}: write resolution=lr pairs, e.g. '512=0.0015,1024=0.002'"
-            ) from None
-        if out[int(res)] <= 0:
-            raise ConfigError(f"progan: level_lr={text!r}: learning rates must be > 0")
+        res, lr = item.split("=")
+        out[int(res)] = float(lr)
+        if not out[int(res)] > 0:
+            raise ValueError(f"learning rate {lr} <= 0")
     return out
 
 
@@ -80,49 +88,49 @@ def parse_level_lr(text: str) -> dict[int, float]:
     data=("unconditional",),
     check=LearningCheck(**PROGAN_CHECK),
 )
-class ProGAN(Recipe):
-    defaults = dict(
-        **Recipe.defaults,
-        z_dim=512,
-        width=512,
-        fade_steps=0,
-        stable_steps=0,
-        lr=1e-3,
-        betas=(0.0, 0.99),
-        gp_weight=10.0,
-        drift=1e-3,
-        n_critic=1,
-        group_size=4,
-        channel_base=0,
-        channel_max=512,
-        fused_from=0,
-        reset_optimizers=False,
-        level_lr="",
-    )
-    hparam_help = dict(
-        z_dim="size of the latent z",
-        width="channels at 4x4 and 8x8 (halving at each later level)",
-        fade_steps="steps over which each new level fades in (0: split train.steps evenly)",
-        stable_steps="steps each level trains alone after its fade (0: split train.steps evenly)",
-        lr="Adam's learning rate for G and D",
-        betas="Adam's (beta1, beta2)",
-        gp_weight="lambda of the WGAN-GP gradient penalty",
-        drift="epsilon of the drift term eps * E[D(x)^2]",
-        n_critic="D steps per G step",
-        group_size="minibatch stddev group size",
-        channel_base="channels at resolution r: min(channel_base / r, channel_max); 0: the width "
-        "plan (the authors' fmap_base 8192 is 16384 here)",
-        channel_max="the most channels of any layer (with channel_base)",
-        fused_from="fuse resampling and conv from this resolution on (the authors': 8; 0: never)",
-        reset_optimizers="clear Adam's moments when a fade-in starts or ends (the authors' reset)",
-        level_lr="learning rate per resolution, e.g. '512=0.0015,1024=0.002'; others use lr "
-        "(set each step, so it replaces train.lr_schedule)",
-    )
+class ProGAN(Latent, Signals, Recipe):
+    @dataclass
+    class Hparams(Recipe.Hparams):
+        z_dim: int = size(512, "size of the latent z")
+        width: int = size(512, "channels at 4x4 and 8x8 (halving at each later level)")
+        fade_steps: int = whole(
+            0, "steps over which each new level fades in (0: split train.steps evenly)", minimum=0
+        )
+        stable_steps: int = whole(
+            0,
+            "steps each level trains alone after its fade (0: split train.steps evenly)",
+            minimum=0,
+        )
+        lr: float = learning_rate(0.001, "Adam's learning rate for G and D")
+        betas: tuple[float, float] = adam_betas((0.0, 0.99), "Adam's (beta1, beta2)")
+        gp_weight: float = loss_weight(10.0, "lambda of the WGAN-GP gradient penalty")
+        drift: float = loss_weight(0.001, "epsilon of the drift term eps * E[D(x)^2]")
+        n_critic: int = whole(1, "D steps per G step")
+        group_size: int = size(4, "minibatch stddev group size")
+        channel_base: int = whole(
+            0,
+            "channels at resolution r: min(channel_base / r, channel_max); 0: the width plan (the authors' fmap_base 8192 is 16384 here)",
+            minimum=0,
+        )
+        channel_max: int = size(512, "the most channels of any layer (with channel_base)")
+        fused_from: int = whole(
+            0,
+            "fuse resampling and conv from this resolution on (the authors': 8; 0: never)",
+            minimum=0,
+        )
+        reset_optimizers: bool = switch(
+            False, "clear Adam's moments when a fade-in starts or ends (the authors' reset)"
+        )
+        level_lr: str = hp(
+            "",
+            "learning rate per resolution, e.g. '512=0.0015,1024=0.002'; others use lr (set each step, so it replaces train.lr_schedule)",
+            test=lambda v: parse_level_lr(v) is not None,
+            rule="write resolution=lr pairs with lr > 0, e.g. '512=0.0015,1024=0.002'",
+        )
 
     def build(self, info: DataInfo) -> None:
-        if min(self.hp.fade_steps, self.hp.stable_steps) < 0:
-            raise ConfigError("progan: fade_steps and stable_steps must be >= 0 (0: automatic)")
         hp = self.hp
+        self.latent = LatentSpec(hp.z_dim)
         plan = (hp.channel_base, hp.channel_max, hp.fused_from)
         self.G = ProGANGenerator(info, hp.z_dim, hp.width, *plan)
         self.D = ProGANDiscriminator(info, hp.width, hp.group_size, *plan)
@@ -147,8 +155,8 @@ class ProGAN(Recipe):
             Phase("G", self.g_loss, "G", real=False),
         ]
 
-    def capabilities(self) -> Capabilities:
-        return Capabilities(latent_dim=self.hp.z_dim, signals=("resolution", "alpha"))
+    def signal_names(self) -> tuple[str, ...]:
+        return ("resolution", "alpha")
 
     # -- growth ------------------------------------------------------------------------------
     def schedule(self, total_steps: int) -> GrowthSchedule:
@@ -203,7 +211,7 @@ class ProGAN(Recipe):
         level, alpha = self.stage(ctx)
         real = self.reals_at(batch["image"], level, alpha)
         with torch.no_grad():
-            fake = self.G(self.G.sample_z(len(real), real.device), level, alpha)
+            fake = self.G(self.latent.sample(len(real), real.device), level, alpha)
         critic = lambda x: self.D(self.augmenter(x), level, alpha)  # noqa: E731
         d_real, d_fake = critic(real), critic(fake)
         self.augmenter.observe(d_real.detach())
@@ -215,13 +223,13 @@ class ProGAN(Recipe):
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         level, alpha = self.stage(ctx)
-        fake = self.G(self.G.sample_z(len(batch["image"]), batch["image"].device), level, alpha)
+        fake = self.G(self.latent.sample(len(batch["image"]), batch["image"].device), level, alpha)
         return -self.D(self.augmenter(fake), level, alpha).mean(), {}
 
     # -- sampling ----------------------------------------------------------------------------
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
-        z = self.G.sample_z(n, self.device) if z is None else z
+        z = self.latent.sample(n, self.device) if z is None else z
         return self.decode(z)
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:

@@ -15,18 +15,20 @@ beta = 1 and alpha = 0.2 (Chen et al.). Unlabelled examples carry label -1 (digi
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.signals import Signals
 from ganarium.data import DataInfo
-from ganarium.models import Batch, Capabilities, LearningCheck, StepContext, StepOutput, register
+from ganarium.hparams import loss_weight, whole
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models._labelled import LabelMemory
-from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
+from ganarium.models.cgan_projection import CGANProjection
 from ganarium.nn.rotation import rotation_batch
 
 
@@ -46,27 +48,15 @@ from ganarium.nn.rotation import rotation_batch
         slow=True,
     ),
 )
-class S3GAN(AdversarialRecipe):
-    requires_labels = True
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "cond-dcgan",
-        "conditional": True,
-        "g_cond": "cbn",
-        "d_cond": "projection",
-        "d_norm": "spectral",
-        "loss": "hinge",
-        "rotation_d": 1.0,
-        "rotation_g": 0.2,
-        "classifier_weight": 1.0,
-        "label_memory": 512,
-    }
-    hparam_help = {
-        "rotation_d": "beta: weight of D's rotation loss on real images",
-        "rotation_g": "alpha: weight of G's rotation loss on its samples",
-        "classifier_weight": "weight of the classifier's cross-entropy on labelled reals",
-        "label_memory": "how many labelled examples the label memory keeps",
-    }
+class S3GAN(Signals, CGANProjection):
+    @dataclass
+    class Hparams(CGANProjection.Hparams):
+        rotation_d: float = loss_weight(1.0, "beta: weight of D's rotation loss on real images")
+        rotation_g: float = loss_weight(0.2, "alpha: weight of G's rotation loss on its samples")
+        classifier_weight: float = loss_weight(
+            1.0, "weight of the classifier's cross-entropy on labelled reals"
+        )
+        label_memory: int = whole(512, "how many labelled examples the label memory keeps")
 
     def build(self, info: DataInfo) -> None:
         super().build(info)
@@ -84,8 +74,8 @@ class S3GAN(AdversarialRecipe):
             "D": self.make_optimizer(d_params, self.hp.lr_d),
         }
 
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), signals=("train_acc",))
+    def signal_names(self) -> tuple[str, ...]:
+        return ("train_acc",)
 
     def extra_state(self) -> dict[str, Any]:
         return {"memory": self.memory.state_dict()}
@@ -106,7 +96,7 @@ class S3GAN(AdversarialRecipe):
         self.memory.add(real, y)
         with torch.no_grad():
             y_fake = torch.randint(self.info.num_classes, (len(real),), device=real.device)
-            fake = self.G(self.G.sample_z(len(real), real.device), y_fake)
+            fake = self.G(self.latent.sample(len(real), real.device), y_fake)
         h_real = self.D.features(self.augmenter(real))
         with torch.no_grad():  # pseudo-labels: c's reading of the unlabelled reals
             y_real = torch.where(y >= 0, y, self.heads["classes"](h_real).argmax(1))
@@ -127,7 +117,7 @@ class S3GAN(AdversarialRecipe):
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
         y = torch.randint(self.info.num_classes, (len(real),), device=real.device)
-        fake = self.G(self.G.sample_z(len(real), real.device), y)
+        fake = self.G(self.latent.sample(len(real), real.device), y)
         d_fake = self._score(self.D.features(self.augmenter(fake)), y)
         rot = self._rotation_loss(fake)
         return self.adv.g(d_fake) + self.hp.rotation_g * rot, {"rotation": rot.detach()}

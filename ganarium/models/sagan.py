@@ -8,13 +8,17 @@ ImageNet model; ``sagan-conditional`` is that model, registered with its own lea
 
 from __future__ import annotations
 
-from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.losses import LOSSES
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from ganarium.hparams import hp, override
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
 from ganarium.models.dcgan import DIGITS_CHECK
+from ganarium.nets.biggan_official import INITS
 from ganarium.nets.sagan_resnet import sagan_resnet_discriminator, sagan_resnet_generator
 
 ARCHS = ("dcgan", "resnet")
@@ -34,48 +38,57 @@ ARCHS = ("dcgan", "resnet")
     ),
 )
 class SAGAN(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "sagan",
-        "z_dim": 128,
-        "g_norm": "batch",
-        "d_norm": "spectral",
-        "g_cond": "cbn",
-        "d_cond": "projection",
-        "loss": "hinge",
-        "lr_g": 1e-4,
-        "lr_d": 4e-4,
-        "betas": (0.0, 0.9),
-        "arch": "dcgan",
-        "attn_res": None,
-        "init": None,
-    }
-    hparam_help = {
-        "arch": "dcgan (strided convolutions, the authors' first release; cheap on a CPU) or "
-        "resnet (the paper's ImageNet ResNet nets, at 32-512 pixels)",
-        "attn_res": "arch=resnet: resolution(s) of the self-attention blocks (None: 64; 0: none)",
-        "init": "arch=resnet: weight init, ortho, N02, xavier or default (None: xavier)",
-    }
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("sagan")
+        z_dim: int = override(128)
+        d_norm: str = override("spectral")
+        g_cond: str = override("cbn")
+        d_cond: str = override("projection")
+        loss: str = override("hinge")
+        lr_g: float = override(0.0001)
+        lr_d: float = override(0.0004)
+        betas: tuple[float, float] = override((0.0, 0.9))
+        arch: str = hp(
+            "dcgan",
+            "dcgan (strided convolutions, the authors' first release; cheap on a CPU) or resnet (the paper's ImageNet ResNet nets, at 32-512 pixels)",
+            choices=ARCHS,
+        )
+        attn_res: Any = hp(
+            None, "arch=resnet: resolution(s) of the self-attention blocks (None: 64; 0: none)"
+        )
+        init: str | None = hp(
+            None,
+            "arch=resnet: weight init, ortho, N02, xavier or default (None: xavier)",
+            choices=(None, *INITS),
+        )
 
-    def build(self, info: DataInfo) -> None:
-        if self.hp.arch not in ARCHS:
-            raise ConfigError(f"unknown arch {self.hp.arch!r}: use one of {', '.join(ARCHS)}")
+        def check(self) -> str | None:
+            if self.arch == "dcgan" and (self.attn_res is not None or self.init is not None):
+                return "attn_res and init apply to arch=resnet"
+            if self.arch == "resnet" and self.g_cond != "cbn":
+                return "arch=resnet conditions G through conditional BN: g_cond=cbn"
+            return super().check()
+
+    def uses_own_nets(self) -> bool:
+        return self.hp.arch == "dcgan" and super().uses_own_nets()
+
+    def make_generator(self, **options: Any) -> nn.Module:
         if self.hp.arch == "dcgan":
-            if self.hp.attn_res is not None or self.hp.init is not None:
-                raise ConfigError("attn_res and init apply to arch=resnet")
-            super().build(info)
-            return
-        if self.hp.g_cond != "cbn":
-            raise ConfigError("arch=resnet conditions G through conditional BN: g_cond=cbn")
-        ninfo = self.net_info(info)
-        common = dict(attn=self.hp.attn_res, init=self.hp.init or "xavier")
-        self.G = sagan_resnet_generator(
-            ninfo, z_dim=self.hp.z_dim, width=self.hp.g_width or 64, **common
+            return super().make_generator(**options)
+        kw = dict(z_dim=self.hp.z_dim, width=self.hp.g_width or 64) | self.resnet_options()
+        return sagan_resnet_generator(self.net_info(self.info), **(kw | options))
+
+    def make_discriminator(self, **options: Any) -> nn.Module:
+        if self.hp.arch == "dcgan":
+            return super().make_discriminator(**options)
+        kw = dict(width=self.hp.d_width or 64, norm=self.hp.d_norm, cond=self.hp.d_cond)
+        return sagan_resnet_discriminator(
+            self.net_info(self.info), **(kw | self.resnet_options() | options)
         )
-        self.D = sagan_resnet_discriminator(
-            ninfo, width=self.hp.d_width or 64, norm=self.hp.d_norm, cond=self.hp.d_cond, **common
-        )
-        self.adv = LOSSES.get(self.hp.loss)
+
+    def resnet_options(self) -> dict[str, Any]:
+        return dict(attn=self.hp.attn_res, init=self.hp.init or "xavier")
 
 
 @register(
@@ -102,4 +115,7 @@ class ConditionalSAGAN(SAGAN):
     embedding) and a projection discriminator."""
 
     requires_labels = True
-    defaults = {**SAGAN.defaults, "conditional": True}
+
+    @dataclass
+    class Hparams(SAGAN.Hparams):
+        conditional: bool = override(True)

@@ -5,6 +5,9 @@ Adam(2e-4, 0.5, 0.999), one D step per G step."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ganarium.hparams import override
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
@@ -19,4 +22,7 @@ from ganarium.models.dcgan import DIGITS_CHECK
     check=LearningCheck(**DIGITS_CHECK),
 )
 class SelfMod(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "net": "selfmod", "d_norm": "spectral"}
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("selfmod")
+        d_norm: str = override("spectral")

@@ -7,6 +7,9 @@ resolution); the presets ``cifar`` and ``stl-48`` of both recipes set them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ganarium.hparams import override
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
@@ -40,4 +43,7 @@ from ganarium.models.dcgan import DIGITS_CHECK
     ),
 )
 class SNGAN(AdversarialRecipe):
-    defaults = {**AdversarialRecipe.defaults, "loss": "hinge", "d_norm": "spectral"}
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        d_norm: str = override("spectral")
+        loss: str = override("hinge")

@@ -15,19 +15,21 @@ label figures are not independent of the loss; PSNR against the targets is.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.losses import LOSSES
+from ganarium.errors import ConfigError, DataError
+from ganarium.hparams import hp, loss_weight, override, positive, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._paired import PairedTranslator
+from ganarium.models._translator import PATCH_LOSSES
 from ganarium.nets.content import digit_features
 from ganarium.nets.srresnet import SRDiscriminator, SRResNet
+from ganarium.techniques.losses import LOSSES
 
 
 @register(
@@ -52,50 +54,49 @@ from ganarium.nets.srresnet import SRDiscriminator, SRResNet
     ),
 )
 class SRGAN(PairedTranslator):
-    defaults: ClassVar[dict[str, Any]] = {
-        **PairedTranslator.defaults,
-        "blocks": 16,
-        "d_pairs": 4,
-        "lr_g": 1e-4,
-        "lr_d": 1e-4,
-        "betas": (0.9, 0.999),
-        "content": "auto",
-        "lambda_adv": 1e-3,
-        "content_scale": 1.0,
-        "loss": "non-saturating",
-        "d_head": "pooled",
-    }
-    hparam_help: ClassVar[dict[str, str]] = dict(
-        blocks="residual blocks of the SRResNet generator (16 in the paper)",
-        d_pairs="(stride 1, stride 2) conv pairs in D (4 in the paper)",
-        content="content loss: digit-classifier (its conv features), pixels (MSE), or auto "
-        "(digit-classifier for 1-channel data, else pixels)",
-        lambda_adv="weight of the adversarial loss (10^-3)",
-        content_scale="factor on the feature content loss (the paper rescales VGG's by 1/12.75)",
-        loss="adversarial loss (non-saturating -log D(G(x)) is the paper's)",
-        d_head="D's dense layers: pooled (1x1 convs after average pooling, any size) or flatten "
-        "(the paper's Fig. 4: dense 1024 on the flattened features of the training crop)",
-    )
+    @dataclass
+    class Hparams(PairedTranslator.Hparams):
+        lr_g: float = override(0.0001)
+        lr_d: float = override(0.0001)
+        betas: tuple[float, float] = override((0.9, 0.999))
+        blocks: int = whole(16, "residual blocks of the SRResNet generator (16 in the paper)")
+        d_pairs: int = whole(4, "(stride 1, stride 2) conv pairs in D (4 in the paper)")
+        content: str = hp(
+            "auto",
+            "content loss: digit-classifier (its conv features), pixels (MSE), or auto (digit-classifier for 1-channel data, else pixels)",
+            choices=("auto", "digit-classifier", "pixels"),
+        )
+        lambda_adv: float = loss_weight(0.001, "weight of the adversarial loss (10^-3)")
+        content_scale: float = positive(
+            1.0, "factor on the feature content loss (the paper rescales VGG's by 1/12.75)"
+        )
+        loss: str = hp(
+            "non-saturating",
+            "adversarial loss (non-saturating -log D(G(x)) is the paper's)",
+            choices=PATCH_LOSSES,
+        )
+        d_head: str = hp(
+            "pooled",
+            "D's dense layers: pooled (1x1 convs after average pooling, any size) or flatten (the paper's Fig. 4: dense 1024 on the flattened features of the training crop)",
+            choices=("pooled", "flatten"),
+        )
+
     same_channels = True
 
     def build_nets(self, info: DataInfo) -> None:
         c, factor = self.shape_b[0], self.shape_b[-1] // self.shape_a[-1]
         if factor * self.shape_a[-1] != self.shape_b[-1] or factor < 2:
-            raise ConfigError(
+            raise DataError(
                 f"srgan needs B a power-of-2 multiple of A's size, got A {self.shape_a} and "
                 f"B {self.shape_b}: use digits-sr (factor 4) or paired data of that kind"
             )
         self.G = SRResNet(c, c, factor, self.hp.width, self.hp.blocks)
-        if self.hp.d_head not in ("pooled", "flatten"):
-            raise ConfigError(f"srgan d_head={self.hp.d_head!r}: use pooled or flatten")
         size = tuple(self.shape_b[1:]) if self.hp.d_head == "flatten" else None
         self.D = SRDiscriminator(c, self.hp.d_width, self.hp.d_pairs, size)
         self.adv = LOSSES.get(self.hp.loss)
         content = self.hp.content
         if content == "auto":
             content = "digit-classifier" if c == 1 else "pixels"
-        if content not in ("digit-classifier", "pixels"):
-            raise ConfigError(f"srgan content={content!r}: use digit-classifier, pixels or auto")
         if content == "digit-classifier" and c != 1:
             raise ConfigError("srgan content=digit-classifier reads 1-channel images: use pixels")
         # a frozen feature net, kept out of nets() and the state dict (it is loaded, not trained)
@@ -115,7 +116,6 @@ class SRGAN(PairedTranslator):
         return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", batch="D")]
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        self.keep(batch["image"])
         with torch.no_grad():
             fake = self.G(batch["image"])
         d_real = self.D(self.augmenter(batch["image_b"]))

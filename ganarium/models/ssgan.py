@@ -15,29 +15,31 @@ Unlabelled training examples carry label -1 (digits ``labels_per_class``).
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.classifier import Classifier
 from ganarium.data import DataInfo
-from ganarium.improved import HistoricalAverage, one_sided_smoothed_d_loss
-from ganarium.losses import non_saturating_g
+from ganarium.hparams import fraction, loss_weight, override, switch, whole
 from ganarium.models import (
     Batch,
-    Capabilities,
     LearningCheck,
     Phase,
     StepContext,
     StepOutput,
     register,
 )
-from ganarium.models._labelled import FeatureClassifier, LabelMemory, feature_classifier
+from ganarium.models._labelled import LabelMemory, noise_std
 from ganarium.models.adversarial import AdversarialRecipe
+from ganarium.nets.classifier import FeatureClassifier, feature_classifier
 from ganarium.nn.minibatch import MinibatchDiscrimination
-from ganarium.regularizers import feature_matching
+from ganarium.techniques.improved import HistoricalAverage, one_sided_smoothed_d_loss
+from ganarium.techniques.losses import non_saturating_g
+from ganarium.techniques.regularizers import feature_matching
 
 SEMI_SUPERVISED_CHECK = dict(
     kind="semi-supervised",
@@ -58,33 +60,26 @@ SEMI_SUPERVISED_CHECK = dict(
     data=("labelled",),
     check=LearningCheck(**SEMI_SUPERVISED_CHECK),
 )
-class SSGAN(AdversarialRecipe):
+class SSGAN(Classifier, AdversarialRecipe):
     requires_labels = True
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "dcgan",
-        "d_norm": "layer",  # per-sample norm: D is also the test-time classifier
-        "feature_matching": True,
-        "minibatch_kernels": 0,
-        "historical_weight": 0.0,
-        "label_smoothing": 0.0,
-        "unsup_weight": 1.0,
-        "label_memory": 512,
-        # the paper's MNIST settings: Gaussian noise (std 0.3) on D's input and Adam at 3e-3;
-        # measured here, DCGAN's 2e-4 without noise gains only 2 points over labels alone
-        "input_noise": 0.3,
-        "lr_g": 3e-3,
-        "lr_d": 3e-3,
-    }
-    hparam_help = {
-        "feature_matching": "G matches D's mean features instead of fooling D",
-        "historical_weight": "weight of historical averaging of both players (0: off)",
-        "input_noise": "std of Gaussian noise on D's input while training",
-        "label_memory": "how many labelled examples the label memory keeps",
-        "label_smoothing": "one-sided smoothing of D's real target (0: off)",
-        "minibatch_kernels": "minibatch discrimination kernels on D's features (0: off)",
-        "unsup_weight": "weight of the unsupervised real/fake term",
-    }
+
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("dcgan")
+        d_norm: str = override("layer")
+        lr_g: float = override(0.003)
+        lr_d: float = override(0.003)
+        feature_matching: bool = switch(True, "G matches D's mean features instead of fooling D")
+        minibatch_kernels: int = whole(
+            0, "minibatch discrimination kernels on D's features (0: off)", minimum=0
+        )
+        historical_weight: float = loss_weight(
+            0.0, "weight of historical averaging of both players (0: off)"
+        )
+        label_smoothing: float = fraction(0.0, "one-sided smoothing of D's real target (0: off)")
+        unsup_weight: float = loss_weight(1.0, "weight of the unsupervised real/fake term")
+        label_memory: int = whole(512, "how many labelled examples the label memory keeps")
+        input_noise: float = noise_std(0.3, "std of Gaussian noise on D's input while training")
 
     def build(self, info: DataInfo) -> None:
         super().build(info)  # conditional=False: G and D never see labels
@@ -102,9 +97,6 @@ class SSGAN(AdversarialRecipe):
         f, k = self.D.feature_dim, self.hp.minibatch_kernels
         mbd = MinibatchDiscrimination(f, k) if k else nn.Identity()
         return nn.Linear(f + k, self.num_classes), mbd
-
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), classifier=True)
 
     def extra_state(self) -> dict[str, Any]:
         return {
@@ -173,7 +165,7 @@ class SSGAN(AdversarialRecipe):
         self.memory.add(real, batch["label"])
         clf = self.classifier()
         with torch.no_grad():
-            fake = self.G(self.G.sample_z(real.shape[0], real.device))
+            fake = self.G(self.latent.sample(real.shape[0], real.device))
         lse_real = clf(self.augmenter(real)).logsumexp(1)
         lse_fake = clf(self.augmenter(fake)).logsumexp(1)
         self.augmenter.observe(lse_real.detach())  # D's real logit: log Z(x) (Sec. 5)
@@ -193,7 +185,7 @@ class SSGAN(AdversarialRecipe):
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
-        fake = self.G(self.G.sample_z(real.shape[0], real.device))
+        fake = self.G(self.latent.sample(real.shape[0], real.device))
         clf = self.classifier()
         h_fake = clf.features(self.augmenter(fake))
         if self.hp.feature_matching:

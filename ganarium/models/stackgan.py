@@ -17,23 +17,28 @@ detached, as StackGAN reads fixed pretrained ones. Captions come from ``digit-ca
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
+from ganarium.capabilities.captions import Captions
+from ganarium.capabilities.latent import Latent
+from ganarium.capabilities.stages import Stages
 from ganarium.data import DataInfo
 from ganarium.data.captions import caption_text, tokenize_all
 from ganarium.errors import DataError
-from ganarium.losses import bce_real
+from ganarium.hparams import adam_betas, learning_rate, loss_weight, size
+from ganarium.latent import LatentSpec
 from ganarium.models import (
     Batch,
-    Capabilities,
     LearningCheck,
     Phase,
     Recipe,
     StepContext,
     StepOutput,
+    eval_mode,
     register,
 )
 from ganarium.nets.stackgan import (
@@ -42,9 +47,11 @@ from ganarium.nets.stackgan import (
     StageOneGenerator,
     StageTwoGenerator,
     TextEncoder,
-    joint_embedding_loss,
     kl_to_standard_normal,
 )
+from ganarium.techniques.losses import bce_real, joint_embedding_loss
+
+STAGES = (1, 2)  # stage I at half the data's resolution, stage II at the data's
 
 
 @register(
@@ -67,31 +74,26 @@ from ganarium.nets.stackgan import (
         slow=True,
     ),
 )
-class StackGAN(Recipe):
+class StackGAN(Latent, Captions, Stages, Recipe):
     ema_nets = ("G1", "G2")
-    defaults = dict(
-        **Recipe.defaults,
-        z_dim=100,
-        c_dim=128,
-        embedding_dim=128,
-        g_width=64,
-        d_width=64,
-        kl_weight=1.0,
-        lr=2e-4,
-        lr_text=1e-3,
-        betas=(0.5, 0.999),
-    )
-    hparam_help = dict(
-        z_dim="size of stage I's noise z",
-        c_dim="size of the condition c drawn by conditioning augmentation",
-        embedding_dim="size of the text (and image) embedding",
-        g_width="channels of the stage-I and stage-II generators",
-        d_width="channels of both discriminators",
-        kl_weight="lambda of the conditioning augmentation's KL term",
-        lr="Adam's learning rate for the generators and discriminators",
-        lr_text="Adam's learning rate for the text and image encoders",
-        betas="Adam's (beta1, beta2) for the GAN players",
-    )
+
+    @dataclass
+    class Hparams(Recipe.Hparams):
+        z_dim: int = size(100, "size of stage I's noise z")
+        c_dim: int = size(128, "size of the condition c drawn by conditioning augmentation")
+        embedding_dim: int = size(128, "size of the text (and image) embedding")
+        g_width: int = size(64, "channels of the stage-I and stage-II generators")
+        d_width: int = size(64, "channels of both discriminators")
+        kl_weight: float = loss_weight(1.0, "lambda of the conditioning augmentation's KL term")
+        lr: float = learning_rate(
+            0.0002, "Adam's learning rate for the generators and discriminators"
+        )
+        lr_text: float = learning_rate(
+            0.001, "Adam's learning rate for the text and image encoders"
+        )
+        betas: tuple[float, float] = adam_betas(
+            (0.5, 0.999), "Adam's (beta1, beta2) for the GAN players"
+        )
 
     def build(self, info: DataInfo) -> None:
         self.vocabulary = list(info.extras.get("vocabulary") or [])
@@ -109,28 +111,31 @@ class StackGAN(Recipe):
         self.G2 = StageTwoGenerator(info.channels, hp.c_dim, hp.g_width, hp.embedding_dim)
         self.D1 = MatchingDiscriminator(low, hp.embedding_dim, hp.d_width)
         self.D2 = MatchingDiscriminator(info, hp.embedding_dim, hp.d_width)
+        # z, then the conditioning augmentation's noise of stage I and of stage II
+        self.latent = LatentSpec(hp.z_dim + 2 * hp.c_dim)
+
+    def players(self) -> dict[str, nn.Module]:
+        """Each stage's D and G by player name (D1, G1, D2, G2); the encoders are player T."""
+        return {f"{role}{s}": getattr(self, f"{role}{s}") for s in STAGES for role in ("D", "G")}
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        def adam(net: torch.nn.Module) -> torch.optim.Optimizer:
-            return torch.optim.Adam(net.parameters(), lr=self.hp.lr, betas=tuple(self.hp.betas))
-
+        betas = tuple(self.hp.betas)
         encoders = [*self.T.parameters(), *self.E.parameters()]
         return {
             "T": torch.optim.Adam(encoders, lr=self.hp.lr_text),
-            **{name: adam(getattr(self, name)) for name in ("D1", "G1", "D2", "G2")},
+            **{
+                name: torch.optim.Adam(net.parameters(), lr=self.hp.lr, betas=betas)
+                for name, net in self.players().items()
+            },
         }
 
     def phases(self) -> list[Phase]:
-        return [
-            Phase("T", self.text_loss, "T"),
-            Phase("D1", functools.partial(self.d_loss, 1), "D1", batch="T"),
-            Phase("G1", functools.partial(self.g_loss, 1), "G1", batch="T"),
-            Phase("D2", functools.partial(self.d_loss, 2), "D2", batch="T"),
-            Phase("G2", functools.partial(self.g_loss, 2), "G2", batch="T"),
-        ]
-
-    def capabilities(self) -> Capabilities:
-        return Capabilities(latent_dim=self.hp.z_dim + 2 * self.hp.c_dim, captions=True)
+        phases = [Phase("T", self.text_loss, "T")]
+        for s in STAGES:
+            for role, loss in (("D", self.d_loss), ("G", self.g_loss)):
+                name = f"{role}{s}"
+                phases.append(Phase(name, functools.partial(loss, s), name, batch="T"))
+        return phases
 
     def learning_state(self) -> dict[str, float]:
         return self.augmenter.learning_state()
@@ -155,13 +160,10 @@ class StackGAN(Recipe):
         with torch.no_grad():
             return self.T(batch["caption"])
 
-    def _latent(self, n: int, device: torch.device) -> Tensor:
-        return torch.randn(n, self.capabilities().latent_dim, device=device)
-
     def _fake(self, batch: Batch, stage: int, emb: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Stage ``stage``'s fakes with their (mu, log sigma^2); stage I is never trained
         through stage II."""
-        latent = self._latent(len(emb), emb.device)
+        latent = self.latent.sample(len(emb), emb.device)
         if stage == 1:
             return self.stages(emb, latent, upto=1)
         return self.stages(emb, latent)[3:]
@@ -171,7 +173,7 @@ class StackGAN(Recipe):
         return F.avg_pool2d(x, 2) if stage == 1 else x
 
     def d_loss(self, stage: int, batch: Batch, ctx: StepContext) -> StepOutput:
-        D, emb = getattr(self, f"D{stage}"), self._embedding(batch)
+        D, emb = self.players()[f"D{stage}"], self._embedding(batch)
         real = self.real_at(batch, stage)
         with torch.no_grad():
             fake = self._fake(batch, stage, emb)[0]
@@ -184,7 +186,7 @@ class StackGAN(Recipe):
         return loss, {**logs, "d_fake": d_fake.detach().mean()}
 
     def g_loss(self, stage: int, batch: Batch, ctx: StepContext) -> StepOutput:
-        D, emb = getattr(self, f"D{stage}"), self._embedding(batch)
+        D, emb = self.players()[f"D{stage}"], self._embedding(batch)
         fake, mu, logvar = self._fake(batch, stage, emb)
         kl = kl_to_standard_normal(mu, logvar)
         return bce_real(D(self.augmenter(fake), emb)) + self.hp.kl_weight * kl, {"kl": kl.detach()}
@@ -199,17 +201,11 @@ class StackGAN(Recipe):
 
     def sample_stages(self, tokens: Tensor, latent: Tensor) -> tuple[Tensor, Tensor]:
         """(stage-I, stage-II) images in [-1, 1] for caption tokens (N, L) and latents."""
-        modules = [self.T, self.net_for_sampling("G1"), self.net_for_sampling("G2")]
-        was = [m.training for m in modules]
-        for m in modules:
-            m.eval()
-        try:
+        G1, G2 = self.net_for_sampling("G1"), self.net_for_sampling("G2")
+        with eval_mode(self.T, G1, G2):
             emb = self.T(tokens.to(self.device))
-            out = self.stages(emb, latent.to(self.device), modules[1], modules[2])
-            return out[0], out[3]
-        finally:
-            for m, w in zip(modules, was):
-                m.train(w)
+            out = self.stages(emb, latent.to(self.device), G1, G2)
+        return out[0], out[3]
 
     def tokens(self, captions: list[str]) -> Tensor:
         """Caption texts -> token ids; unknown words raise one line listing the vocabulary."""
@@ -218,12 +214,12 @@ class StackGAN(Recipe):
     @torch.no_grad()
     def generate_from_captions(self, captions: list[str]) -> Tensor:
         tokens = self.tokens(captions)
-        return self.sample_stages(tokens, self._latent(len(tokens), self.device))[1]
+        return self.sample_stages(tokens, self.latent.sample(len(tokens), self.device))[1]
 
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
         """n samples for ``default_captions(n)`` (every class, thickness and slant)."""
-        return self.decode(self._latent(n, self.device) if z is None else z)
+        return self.decode(self.latent.sample(n, self.device) if z is None else z)
 
     def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.sample_stages(self.tokens(self.default_captions(len(z))), z)[1]

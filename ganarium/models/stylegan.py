@@ -17,16 +17,16 @@ The paper's layout (the ``ffhq-1024`` preset): ``channel_base`` 16384 (the autho
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from torch import Tensor, nn
 
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
+from ganarium.hparams import override, switch, whole
 from ganarium.models import LearningCheck, register
 from ganarium.models._style import StyleRecipe
 from ganarium.nets.progan import ProGANDiscriminator
 from ganarium.nets.stylegan import StyleGenerator
-from ganarium.nn.filters import BINOMIAL
 
 # G's EMA with the papers' half-life of 10k images (G_smoothing_kimg=10) at batch 64
 EMA_10K_AT_64 = 0.5 ** (64 / 10_000)
@@ -57,25 +57,24 @@ STYLE_CHECK = dict(
     check=LearningCheck(**STYLE_CHECK),
 )
 class StyleGAN(StyleRecipe):
-    defaults = {
-        **StyleRecipe.defaults,
-        "lr": 1e-3,
-        "fused_from": 0,
-        "blur_size": len(BINOMIAL),
-        "d_blur": False,
-    }
-    hparam_help = {
-        "fused_from": "fuse x2 resampling and conv from this resolution on (the authors': 128)",
-        "blur_size": "taps of the binomial resampling filter: 4 is [1, 3, 3, 1], 3 the authors' "
-        "[1, 2, 1]",
-        "d_blur": "D low-passes with that filter before each downsampling conv (the authors' D)",
-    }
+    @dataclass
+    class Hparams(StyleRecipe.Hparams):
+        lr: float = override(0.001)
+        fused_from: int = whole(
+            0, "fuse x2 resampling and conv from this resolution on (the authors': 128)", minimum=0
+        )
+        blur_size: int = whole(
+            4,
+            "taps of the binomial resampling filter: 4 is [1, 3, 3, 1], 3 the authors' [1, 2, 1]",
+            minimum=2,
+        )
+        d_blur: bool = switch(
+            False, "D low-passes with that filter before each downsampling conv (the authors' D)"
+        )
 
     def make_nets(self, info: DataInfo) -> tuple[nn.Module, nn.Module]:
         hp = self.hp
         plan = dict(channel_base=hp.channel_base, channel_max=hp.channel_max)
-        if hp.blur_size < 2:
-            raise ConfigError(f"stylegan: blur_size={hp.blur_size} must be >= 2")
         taps = tuple(float(math.comb(hp.blur_size - 1, k)) for k in range(hp.blur_size))
         G = StyleGenerator(
             info,

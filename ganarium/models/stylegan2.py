@@ -20,6 +20,7 @@ ganarium net, which the learning check measures.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -27,11 +28,16 @@ from torch import nn
 from ganarium.amp import input_grad
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
+from ganarium.hparams import fraction, hp, loss_weight, override, switch, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._style import StyleRecipe
 from ganarium.models.stylegan import STYLE_CHECK
 from ganarium.nets.stylegan import ResidualDiscriminator, Style2Generator
-from ganarium.nets.stylegan2_official import OfficialStyle2Discriminator, OfficialStyle2Generator
+from ganarium.nets.stylegan2_official import (
+    D_ARCHITECTURES,
+    OfficialStyle2Discriminator,
+    OfficialStyle2Generator,
+)
 
 LAYOUTS = ("compact", "official")
 
@@ -53,39 +59,48 @@ LAYOUTS = ("compact", "official")
     ),
 )
 class StyleGAN2(StyleRecipe):
-    defaults = {
-        **StyleRecipe.defaults,
-        "lr": 2e-3,
-        "r1_every": 16,
-        "pl_weight": 2.0,
-        "pl_every": 4,
-        "pl_decay": 0.01,
-        "pl_batch_shrink": 2,
-        "layout": "compact",
-        "d_architecture": "resnet",
-        "mbstd_channels": 1,
-        "d_mapping_layers": 8,
-        "conditional": False,
-    }
-    hparam_help = {
-        "pl_weight": "weight of the path-length penalty (0: off)",
-        "pl_every": "path-length regularization every this many steps (weighted by it)",
-        "pl_decay": "decay of the running mean path length a",
-        "pl_batch_shrink": "the path-length batch is the batch divided by this",
-        "layout": "compact (ganarium's nets) or official (the authors' layer layout and D block)",
-        "d_architecture": "official layout: D blocks 'resnet' (config F) or 'orig' (their CIFAR)",
-        "mbstd_channels": "official layout: minibatch stddev channels (0: none)",
-        "d_mapping_layers": "official layout, conditional: dense layers of D's label mapping",
-        "conditional": "official layout: class-conditional G (label embedding) and D (projection)",
-    }
+    @dataclass
+    class Hparams(StyleRecipe.Hparams):
+        r1_every: int = override(16)
+        pl_weight: float = loss_weight(2.0, "weight of the path-length penalty (0: off)")
+        pl_every: int = whole(
+            4, "path-length regularization every this many steps (weighted by it)"
+        )
+        pl_decay: float = fraction(0.01, "decay of the running mean path length a")
+        pl_batch_shrink: int = whole(2, "the path-length batch is the batch divided by this")
+        layout: str = hp(
+            "compact",
+            "compact (ganarium's nets) or official (the authors' layer layout and D block)",
+            choices=LAYOUTS,
+        )
+        d_architecture: str = hp(
+            "resnet",
+            "official layout: D blocks 'resnet' (config F) or 'orig' (their CIFAR)",
+            choices=D_ARCHITECTURES,
+        )
+        mbstd_channels: int = whole(
+            1, "official layout: minibatch stddev channels (0: none)", minimum=0
+        )
+        d_mapping_layers: int = whole(
+            8, "official layout, conditional: dense layers of D's label mapping"
+        )
+        conditional: bool = switch(
+            False, "official layout: class-conditional G (label embedding) and D (projection)"
+        )
+
+        def check(self) -> str | None:
+            official_only = (
+                self.conditional or self.d_architecture != "resnet" or self.mbstd_channels != 1
+            )
+            if self.layout != "official" and official_only:
+                return "conditional, d_architecture and mbstd_channels need layout=official"
+            return super().check()
 
     def is_conditional(self) -> bool:
         return bool(self.hp.conditional)
 
     def make_nets(self, info: DataInfo) -> tuple[nn.Module, nn.Module]:
         hp = self.hp
-        if hp.layout not in LAYOUTS:
-            raise ConfigError(f"stylegan2: layout={hp.layout!r}: use one of {LAYOUTS}")
         if hp.conditional and not info.labelled:
             raise ConfigError(f"stylegan2: conditional=true needs labelled data, not {info.name}")
         plan = dict(channel_base=hp.channel_base, channel_max=hp.channel_max, width=hp.width)
@@ -108,10 +123,6 @@ class StyleGAN2(StyleRecipe):
                 mbstd_channels=hp.mbstd_channels,
                 num_classes=classes,
                 mapping_layers=hp.d_mapping_layers,
-            )
-        elif hp.conditional or hp.d_architecture != "resnet" or hp.mbstd_channels != 1:
-            raise ConfigError(
-                "stylegan2: conditional, d_architecture and mbstd_channels need layout=official"
             )
         else:
             G = Style2Generator(

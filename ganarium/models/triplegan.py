@@ -24,32 +24,26 @@ the classifier a user gets, and C pays ``consistency_weight`` (ramped in over
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganarium.capabilities.classifier import Classifier
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.losses import bce_real
-from ganarium.models import (
-    Batch,
-    Capabilities,
-    LearningCheck,
-    Phase,
-    StepContext,
-    StepOutput,
-    ema_update,
-    register,
-)
-from ganarium.models._labelled import FeatureClassifier, LabelMemory, feature_classifier
+from ganarium.hparams import fraction, hp, learning_rate, loss_weight, override, size, switch, whole
+from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
+from ganarium.models._labelled import LabelMemory, noise_std
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.ssgan import SEMI_SUPERVISED_CHECK
-from ganarium.regularizers import class_balance, consistency_mse, prediction_entropy
+from ganarium.nets.classifier import FeatureClassifier, feature_classifier
+from ganarium.nn.norms import NORMS
+from ganarium.techniques.ema import MovingAverage
+from ganarium.techniques.losses import bce_real
+from ganarium.techniques.regularizers import class_balance, consistency_mse, prediction_entropy
+from ganarium.techniques.schedules import SigmoidRamp
 
 # 2000 steps: C (with its mean teacher) still gains from step 1000 to 2000 while the labels-only
 # baseline has long stopped (its 100 examples are fitted within a few hundred steps). Measured on
@@ -72,74 +66,64 @@ TRIPLE_CHECK = {
     data=("labelled",),
     check=LearningCheck(**TRIPLE_CHECK, slow=True),
 )
-class TripleGAN(AdversarialRecipe):
+class TripleGAN(Classifier, AdversarialRecipe):
     requires_labels = True
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "dcgan",
-        "conditional": True,
-        "g_cond": "concat",
-        "d_cond": "concat",
-        "alpha": 0.5,  # share of C's pairs among D's fake pairs
-        "pseudo_weight": 0.1,  # alpha_P, the weight of R_P
-        "pseudo_start": 300,  # G steps before R_P switches on
-        "pseudo_real": True,  # C-labelled unlabelled pairs join D's real pairs
-        "c_pairs": "argmax",  # argmax | expectation: how C's pairs (x, y ~ p_c(y|x)) are scored
-        "entropy_weight": 0.3,
-        "balance_weight": 1e-3,
-        "c_width": None,
-        "c_norm": "layer",
-        "input_noise": 0.3,  # Gaussian noise on C's input while training
-        "c_jitter": 0,  # random shifts (pixels) of C's input while training
-        "lr_c": 1e-3,
-        "label_memory": 512,
-        "consistency_weight": 10.0,  # mean-teacher consistency of C on unlabelled data (0: off)
-        "teacher_decay": 0.99,  # EMA decay of C_teacher
-        "consistency_rampup": 300,  # G steps of the sigmoid ramp-in of the consistency term
-    }
-    hparam_help = {
-        "alpha": "share of C's pairs among D's fake pairs",
-        "balance_weight": "weight of C's class-balance term on unlabelled data",
-        "c_jitter": "random shifts (pixels) of C's input while training",
-        "c_norm": "normalization in C",
-        "c_pairs": "how C's pairs are scored: argmax (C's label, confidence-weighted) or expectation",
-        "c_width": "C's channel width (None: the net family's default)",
-        "consistency_rampup": "G steps of the sigmoid ramp-in of the consistency term",
-        "consistency_weight": "weight of the mean-teacher consistency of C (0: the 2017 C)",
-        "entropy_weight": "weight of C's entropy minimisation on unlabelled data",
-        "input_noise": "std of Gaussian noise on C's input while training",
-        "label_memory": "how many labelled examples the label memory keeps",
-        "lr_c": "C's learning rate",
-        "pseudo_real": "C-labelled unlabelled pairs join D's real pairs",
-        "pseudo_start": "step at which R_P (C on G's pairs) switches on",
-        "pseudo_weight": "alpha_P, the weight of R_P",
-        "teacher_decay": "EMA decay of the mean teacher C_teacher",
-    }
+
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("dcgan")
+        d_cond: str = override("concat")
+        conditional: bool = override(True)
+        alpha: float = fraction(0.5, "share of C's pairs among D's fake pairs")
+        pseudo_weight: float = loss_weight(0.1, "alpha_P, the weight of R_P")
+        pseudo_start: int = whole(300, "step at which R_P (C on G's pairs) switches on", minimum=0)
+        pseudo_real: bool = switch(True, "C-labelled unlabelled pairs join D's real pairs")
+        c_pairs: str = hp(
+            "argmax",
+            "how C's pairs are scored: argmax (C's label, confidence-weighted) or expectation",
+            choices=("argmax", "expectation"),
+        )
+        entropy_weight: float = loss_weight(
+            0.3, "weight of C's entropy minimisation on unlabelled data"
+        )
+        balance_weight: float = loss_weight(
+            0.001, "weight of C's class-balance term on unlabelled data"
+        )
+        c_width: int | None = size(None, "C's channel width (None: the net family's default)")
+        c_norm: str = hp("layer", "normalization in C", choices=NORMS)
+        input_noise: float = noise_std(0.3, "std of Gaussian noise on C's input while training")
+        c_jitter: int = whole(0, "random shifts (pixels) of C's input while training", minimum=0)
+        lr_c: float = learning_rate(0.001, "C's learning rate")
+        label_memory: int = whole(512, "how many labelled examples the label memory keeps")
+        consistency_weight: float = loss_weight(
+            10.0, "weight of the mean-teacher consistency of C (0: the 2017 C)"
+        )
+        teacher_decay: float = hp(
+            0.99,
+            "EMA decay of the mean teacher C_teacher",
+            test=lambda v: 0.0 <= v < 1.0,
+            rule="the teacher's EMA decay must be in [0, 1)",
+        )
+        consistency_rampup: int = whole(
+            300, "G steps of the sigmoid ramp-in of the consistency term", minimum=0
+        )
+
+        def check(self) -> str | None:
+            if self.loss != "non-saturating":
+                return (
+                    f"triplegan plays the paper's log-loss game; loss={self.loss!r} is not "
+                    "supported: drop model.loss"
+                )
+            return super().check()
 
     def build(self, info: DataInfo) -> None:
-        if self.hp.c_pairs not in ("argmax", "expectation"):
-            raise ConfigError(f"c_pairs={self.hp.c_pairs!r}: use argmax or expectation")
-        if not 0.0 <= self.hp.alpha <= 1.0:
-            raise ConfigError(
-                f"alpha={self.hp.alpha} must be in [0, 1] (the share of C's pairs among the fakes)"
-            )
-        if self.hp.consistency_weight < 0 or not 0.0 <= self.hp.teacher_decay < 1.0:
-            raise ConfigError(
-                f"consistency_weight={self.hp.consistency_weight} must be >= 0 and "
-                f"teacher_decay={self.hp.teacher_decay} in [0, 1)"
-            )
-        if self.hp.loss != "non-saturating":
-            raise ConfigError(
-                f"triplegan plays the paper's log-loss game; loss={self.hp.loss!r} is not supported"
-            )
         super().build(info)
         self.C = self.make_classifier()
-        if self.hp.consistency_weight > 0:
-            self.C_teacher = copy.deepcopy(self.C).requires_grad_(False)
+        if self.hp.consistency_weight > 0:  # the mean teacher: an EMA of C, its own decay
+            self.teacher = MovingAverage(self.C, self.hp.teacher_decay)
+            self.C_teacher = self.teacher.average
+        self.consistency_ramp = SigmoidRamp(self.hp.consistency_rampup)
         self.memory = LabelMemory(self.hp.label_memory)
-
-    def capabilities(self) -> Capabilities:
-        return dataclasses.replace(super().capabilities(), classifier=True)
 
     def nets(self) -> dict[str, nn.Module]:
         """G, D and C; the mean teacher C_teacher is C's average, not a trained net."""
@@ -188,12 +172,7 @@ class TripleGAN(AdversarialRecipe):
 
     def _update_teacher(self, ctx: StepContext) -> None:
         if self.hp.consistency_weight > 0:
-            ema_update(self.C_teacher, self.C, self.hp.teacher_decay)
-
-    def _consistency_ramp(self, step: int) -> float:
-        """exp(-5 (1 - t)^2) for t = step / rampup in [0, 1] (the mean teacher's sigmoid ramp)."""
-        t = min(1.0, step / max(1, self.hp.consistency_rampup))
-        return math.exp(-5.0 * (1.0 - t) ** 2)
+            self.teacher.update(ctx.step)
 
     # -- pairs -----------------------------------------------------------------------------------
     def _labelled(self, batch: Batch) -> tuple[Tensor, Tensor] | None:
@@ -204,7 +183,7 @@ class TripleGAN(AdversarialRecipe):
 
     def _generated(self, n: int, device: torch.device) -> tuple[Tensor, Tensor]:
         y = torch.randint(self.info.num_classes, (n,), device=device)
-        return self.G(self.G.sample_z(n, device), y), y
+        return self.G(self.latent.sample(n, device), y), y
 
     def _c_pair_loss(self, x: Tensor, logits: Tensor, fake: bool) -> Tensor:
         """E_{y ~ p_c(y|x)} of -log(1 - D(x, y)) (``fake``, D's side) or -log D(x, y) (C's side).
@@ -258,7 +237,7 @@ class TripleGAN(AdversarialRecipe):
         logs = {"fool": fool.detach()}
         if self.hp.consistency_weight > 0:  # C_teacher in train mode: its own input noise
             cons = consistency_mse(logits_u, self.C_teacher(x_u))
-            loss = loss + self.hp.consistency_weight * self._consistency_ramp(ctx.step) * cons
+            loss = loss + self.hp.consistency_weight * self.consistency_ramp.at(ctx.step) * cons
             logs["consistency"] = cons.detach()
         labelled = self._labelled(batch)
         if labelled is not None:  # R_L

@@ -3,22 +3,23 @@ Networks"): a U-Net discriminator judges images globally (encoder) and per pixel
 L_D = L_D^enc + L_D^dec and L_G = -E[log D_enc(G(z)) + mean_ij log D_dec(G(z))_ij] (Eq. 2-4,
 non-saturating). With probability ``cutmix_prob`` a D step also sees CutMix blends of real and
 fake images: the encoder must call them fake, the decoder must find the real pixels (target M),
-and the decoder's output must be consistent with mixing (Eq. 5-7, ``ganarium.consistency``)."""
+and the decoder's output must be consistent with mixing (Eq. 5-7, ``ganarium.techniques.consistency``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from ganarium.consistency import cutmix, cutmix_consistency, cutmix_mask
-from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.losses import LOSSES
+from ganarium.hparams import fraction, hp, loss_weight, override
 from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
-from ganarium.nets import NETS
 from ganarium.nets.unet_d import UNetDiscriminator
+from ganarium.techniques.consistency import cutmix, cutmix_consistency, cutmix_mask
 
 
 @register(
@@ -35,37 +36,25 @@ from ganarium.nets.unet_d import UNetDiscriminator
     ),
 )
 class UNetGAN(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "net": "dcgan",
-        "d_norm": "spectral",
-        "d_cond": "none",
-        "loss": "non-saturating",
-        # U-Net GAN is built on BigGAN, which takes two D steps per G step; with one, the 600-step
-        # check covers only 7-8 classes (FID 150-160), with two it covers 9 (FID 133)
-        "n_critic": 2,
-        "cutmix_prob": 0.5,
-        "consistency_weight": 1.0,
-    }
-    hparam_help = {
-        "consistency_weight": "weight of the CutMix consistency of D's decoder",
-        "cutmix_prob": "probability that a D step also sees CutMix blends",
-    }
-
-    def build(self, info: DataInfo) -> None:
-        if self.hp.loss != "non-saturating":
-            raise ConfigError(
-                "unetgan's per-pixel and CutMix targets are written for loss=non-saturating"
-            )
-        ninfo = self.net_info(info)
-        g_kw = dict(z_dim=self.hp.z_dim, norm=self.hp.g_norm, cond=self.hp.g_cond)
-        if self.hp.g_width is not None:
-            g_kw["width"] = self.hp.g_width
-        self.G = NETS.get(self.net_family_name(info)).generator(ninfo, **g_kw)
-        self.D = UNetDiscriminator(
-            ninfo, width=self.hp.d_width or 64, norm=self.hp.d_norm, cond=self.hp.d_cond
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        net: str = override("dcgan")
+        d_norm: str = override("spectral")
+        n_critic: int = override(2)
+        loss: str = hp(
+            "non-saturating",
+            "adversarial loss; unetgan's per-pixel and CutMix targets are written for non-saturating",
+            choices=("non-saturating",),
         )
-        self.adv = LOSSES.get(self.hp.loss)
+        cutmix_prob: float = fraction(0.5, "probability that a D step also sees CutMix blends")
+        consistency_weight: float = loss_weight(
+            1.0, "weight of the CutMix consistency of D's decoder"
+        )
+
+    def make_discriminator(self, **options: Any) -> nn.Module:
+        """The U-Net discriminator: a logit per image and one per pixel."""
+        kw = dict(width=self.hp.d_width or 64, norm=self.hp.d_norm, cond=self.hp.d_cond)
+        return UNetDiscriminator(self.net_info(self.info), **(kw | options))
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]

@@ -3,10 +3,13 @@ dual with weights clipped to [-c, c], RMSprop(5e-5), 5 critic steps per G step (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ganarium.hparams import override, positive
 from ganarium.models import LearningCheck, StepContext, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
-from ganarium.regularizers import clip_weights
+from ganarium.techniques.regularizers import clip_weights
 
 
 @register(
@@ -24,18 +27,14 @@ from ganarium.regularizers import clip_weights
     ),
 )
 class WGAN(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "loss": "wasserstein",
-        "optimizer": "rmsprop",
-        "lr_g": 5e-5,
-        "lr_d": 5e-5,
-        "n_critic": 5,
-        "clip": 0.01,
-    }
-    hparam_help = {
-        "clip": "D's weights are clipped to [-clip, clip]",
-    }
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        loss: str = override("wasserstein")
+        optimizer: str = override("rmsprop")
+        lr_g: float = override(5e-05)
+        lr_d: float = override(5e-05)
+        n_critic: int = override(5)
+        clip: float = positive(0.01, "D's weights are clipped to [-clip, clip]")
 
     def after_d_step(self, ctx: StepContext) -> None:
         clip_weights(self.D, self.hp.clip)

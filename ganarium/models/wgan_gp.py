@@ -6,12 +6,15 @@ preset)."""
 
 from __future__ import annotations
 
-from torch import Tensor
+from dataclasses import dataclass
 
+from torch import Tensor, nn
+
+from ganarium.hparams import loss_weight, override
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
-from ganarium.regularizers import gradient_penalty
+from ganarium.techniques.regularizers import gradient_penalty
 
 
 @register(
@@ -23,19 +26,15 @@ from ganarium.regularizers import gradient_penalty
     check=LearningCheck(**DIGITS_CHECK, slow=True),
 )
 class WGANGP(AdversarialRecipe):
-    defaults = {
-        **AdversarialRecipe.defaults,
-        "loss": "wasserstein",
-        "d_norm": "layer",
-        "lr_g": 1e-4,
-        "lr_d": 1e-4,
-        "betas": (0.0, 0.9),
-        "n_critic": 5,
-        "gp_weight": 10.0,
-    }
-    hparam_help = {
-        "gp_weight": "lambda of the gradient penalty",
-    }
+    @dataclass
+    class Hparams(AdversarialRecipe.Hparams):
+        d_norm: str = override("layer")
+        loss: str = override("wasserstein")
+        lr_g: float = override(0.0001)
+        lr_d: float = override(0.0001)
+        betas: tuple[float, float] = override((0.0, 0.9))
+        n_critic: int = override(5)
+        gp_weight: float = loss_weight(10.0, "lambda of the gradient penalty")
 
-    def d_penalty(self, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
-        return self.hp.gp_weight * gradient_penalty(lambda x: self.D(x, y), real, fake)
+    def d_penalty(self, D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
+        return self.hp.gp_weight * gradient_penalty(lambda x: D(x, y), real, fake)

@@ -69,9 +69,6 @@ class Generator(nn.Module):
         self.z_dim, self.num_classes = z_dim, num_classes
         self.latent = LatentConditioner(z_dim, num_classes, cond)
 
-    def sample_z(self, n: int, device: torch.device | str) -> torch.Tensor:
-        return torch.randn(n, self.z_dim, device=device)
-
 
 class Discriminator(nn.Module):
     """Base discriminator: subclasses build ``self.body`` (x -> (B, feature_dim)).

@@ -36,9 +36,6 @@ class BranchedGenerator(nn.Module):
         self.branches = branches
         self.z_dim = base.z_dim
 
-    def sample_z(self, n: int, device: torch.device | str) -> Tensor:
-        return self.base.sample_z(n, device)
-
     def forward(
         self, z: Tensor, y: Tensor | None = None, branch: Tensor | int | None = None
     ) -> Tensor:

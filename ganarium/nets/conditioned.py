@@ -20,9 +20,6 @@ class VectorConditionedGenerator(nn.Module):
         self.base, self.z_dim = base, z_dim
         self.embed = nn.Linear(cond_dim, embed_dim)
 
-    def sample_z(self, n: int, device: torch.device | str) -> Tensor:
-        return torch.randn(n, self.z_dim, device=device)
-
     def forward(self, z: Tensor, h: Tensor) -> Tensor:
         return self.base(torch.cat([z, self.embed(h)], 1))
 

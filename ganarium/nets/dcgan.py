@@ -99,16 +99,14 @@ NETS.add(
 
 
 class UniformLatent(nn.Module):
-    """A generator whose latent is drawn from U(-1, 1), as in the DCGAN, LSGAN and BEGAN code;
-    the wrapped net is unchanged. (B, z_dim)[, (B,)] -> samples."""
+    """The generator of a recipe whose latent is U(-1, 1) (the DCGAN, LSGAN and BEGAN code): the
+    recipe's LatentSpec draws z; this pass-through keeps the ``G.net.*`` names that checkpoints
+    of such runs use. (B, z_dim)[, (B,)] -> samples."""
 
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
         self.net = net
         self.z_dim, self.num_classes = net.z_dim, net.num_classes
-
-    def sample_z(self, n: int, device: torch.device | str) -> torch.Tensor:
-        return torch.rand(n, self.z_dim, device=device) * 2 - 1
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z, y)

@@ -16,7 +16,6 @@ low-passes D's features before each downsampling convolution (StyleGAN's D).
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -102,9 +101,6 @@ class ProGANGenerator(nn.Module):
         self.to_rgb = nn.ModuleList(
             EqualizedConv2d(ch[lv], info.channels, 1) for lv in range(self.levels)
         )
-
-    def sample_z(self, n: int, device: torch.device | str) -> Tensor:
-        return torch.randn(n, self.z_dim, device=device)
 
     def forward(self, z: Tensor, level: int, alpha: float = 1.0) -> Tensor:
         h = self.dense(pixel_norm(z)).view(len(z), -1, 4, 4)

@@ -58,14 +58,6 @@ class ImageEncoder(nn.Module):
         return self.out(self.body.features(x))
 
 
-def joint_embedding_loss(text: Tensor, image: Tensor, temperature: float = 0.1) -> Tensor:
-    """Symmetric cross-entropy of matching each caption with its image in the batch and back,
-    on cosine similarities / temperature (a contrastive form of Reed et al.'s objective)."""
-    logits = F.normalize(text, dim=1) @ F.normalize(image, dim=1).t() / temperature
-    target = torch.arange(len(text), device=text.device)
-    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
-
-
 class ConditioningAugmentation(nn.Module):
     """embedding (B, e) and noise (B, c) -> (c = mu + sigma * noise, mu, log sigma^2)."""
 

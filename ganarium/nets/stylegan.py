@@ -71,9 +71,6 @@ class _Synthesis(nn.Module):
         for i, size in enumerate(sizes):
             self.register_buffer(f"noise_{i}", torch.randn(1, 1, size, size))
 
-    def sample_z(self, n: int, device: torch.device | str) -> Tensor:
-        return torch.randn(n, self.z_dim, device=device)
-
     def noise(self, i: int, x: Tensor, mode: str) -> Tensor | None:
         """Layer i's noise: None (fresh random) in 'random' mode, the fixed buffer in 'const'."""
         if mode == "random":

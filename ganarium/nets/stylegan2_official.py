@@ -161,9 +161,6 @@ class OfficialStyle2Generator(nn.Module):
         self.num_ws = self.synthesis.num_ws
         self.mapping = LabelledMapping(z_dim, num_classes, w_dim, mapping_layers, mapping_lr_mul)
 
-    def sample_z(self, n: int, device: torch.device | str) -> Tensor:
-        return torch.randn(n, self.z_dim, device=device)
-
     def forward(self, z: Tensor, labels: Tensor | None = None, noise_mode: str = "const") -> Tensor:
         w = self.mapping(z, labels)
         return self.synthesis(w[:, None].expand(-1, self.num_ws, -1), noise_mode)

@@ -41,7 +41,7 @@ import yaml
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError, suggest
 from ganarium.models import RECIPES, Recipe
-from ganarium.train import player_parameters as _optimizer_players
+from ganarium.training.trainer import player_parameters as _optimizer_players
 
 PRESETS_DIR = Path(__file__).parent
 MATCHES = ("exact", "formula", "paper")

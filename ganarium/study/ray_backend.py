@@ -3,7 +3,7 @@ GPUs allowed), on a local Ray started for the study or on an existing cluster (`
 head's address; the study directory must then be on storage every node sees, and ganarium
 installed on every node).
 
-A trial reports to Tune through a ``ganarium.train.Callback`` (its logged losses and metrics
+A trial reports to Tune through a ``ganarium.training.trainer.Callback`` (its logged losses and metrics
 during training, and its outcome at the end); the Trainer knows nothing of Ray. Tune's own
 records go to ``STUDY/ray/``; the study's outcomes and resume logic are ganarium's, so a rerun
 submits only the trials without an outcome, and each resumes from its run's checkpoint.
@@ -24,7 +24,7 @@ from ganarium.study.asha import Rungs
 from ganarium.study.layout import StudyDir
 from ganarium.study.trial import crashed_row, run_trial
 from ganarium.study.trials import Trial
-from ganarium.train import Callback, Trainer
+from ganarium.training.trainer import Callback, Trainer
 
 OnDone = Callable[[Trial, dict[str, Any]], None]
 NAMESPACE = "ganarium-study"

@@ -21,7 +21,7 @@ from ganarium.recipe import Recipe, generate_batched
 from ganarium.rundir import RunDir, RunLockedError
 from ganarium.study.layout import StudyDir
 from ganarium.study.trials import Trial
-from ganarium.train import Callback, Trainer
+from ganarium.training.trainer import Callback, Trainer
 
 Decide = Callable[[str, int, float], bool]  # (trial id, step, value) -> stop?
 
@@ -54,14 +54,28 @@ def during_evaluator(trial: Trial) -> Callable[[Recipe], dict[str, float]]:
     """The metrics of ``trial.during`` on ``n_during`` samples, keyed 'eval/<name>'."""
 
     from ganarium.config import build_config
-    from ganarium.runs import data_options
+    from ganarium.runs import data_options, held_out_data
 
-    options = data_options(build_config(trial.recipe, trial.dataset, trial.overrides))
+    cfg = build_config(trial.recipe, trial.dataset, trial.overrides)
+    options = data_options(cfg)
+
+    def translations(recipe: Recipe) -> dict[str, float]:
+        """A translator's metrics on its data's held-out pairs (none without a test split)."""
+        from ganarium.metrics.translation import evaluate_translation
+
+        held_out = held_out_data(cfg)
+        if held_out is None:
+            return {}
+        return evaluate_translation(
+            recipe, held_out, trial.during, trial.n_during, trial.extractor, progress=False
+        )
 
     def evaluate(recipe: Recipe) -> dict[str, float]:
         from ganarium.metrics.evaluate import evaluate_samples
         from ganarium.metrics.shapes import exact_recall
 
+        if recipe.capabilities().translate:  # no noise to sample: its held-out translations
+            return {f"eval/{k}": float(v) for k, v in translations(recipe).items()}
         fake = generate_batched(recipe, trial.n_during)
         res = evaluate_samples(
             fake, recipe.info, trial.during, trial.extractor, progress=False, data_options=options

@@ -16,7 +16,15 @@ from ganarium.errors import ConfigError, DataError, suggest
 from ganarium.metrics import domain_of
 from ganarium.metrics.evaluate import METRICS, check_metrics
 from ganarium.models import RECIPES
-from ganarium.study.space import get_key, has_key, sample_space, set_key, stable_seed, trial_rng
+from ganarium.study.space import (
+    get_key,
+    has_key,
+    parse_key,
+    sample_space,
+    set_key,
+    stable_seed,
+    trial_rng,
+)
 from ganarium.study.spec import StudySpec
 
 
@@ -103,6 +111,23 @@ def validate_spec(spec: StudySpec) -> dict[str, Any]:
                 f"{where}: none of its keys ({', '.join(dist.keys)}) belongs to a recipe of the study"
             )
 
+    def declared(dist: Any, where: str, recipes: list[str]) -> None:
+        """Every value a distribution can give a model.* key is one the key's declaration
+        allows (a range's ends, each choice), for each recipe of the study that has the key."""
+        for key in dist.keys:
+            section, name, index = parse_key(key, where)
+            if section != "model" or index is not None:
+                continue
+            for r in recipes:
+                spec_ = RECIPES.get(r).Hparams.specs().get(name)
+                for v in dist.args if spec_ is not None else ():
+                    problem = spec_.problem(v)
+                    if problem:
+                        raise ConfigError(
+                            f"{where}: {dist.kind} {list(dist.args)} gives {key}={v!r}, which "
+                            f"recipe {r!r} refuses: {problem}"
+                        )
+
     everyone = list(spec.recipes)
     for k in spec.fixed:
         check(k, "fixed", everyone)
@@ -116,6 +141,11 @@ def validate_spec(spec: StudySpec) -> dict[str, Any]:
         for name, dist in entry.search.items():
             for k in dist.keys:
                 check(k, f"recipes.{r}.search.{name}", [r], shared=False)
+    for name, dist in spec.search.items():
+        declared(dist, f"search.{name}", everyone)
+    for r, entry in spec.recipes.items():
+        for name, dist in entry.search.items():
+            declared(dist, f"recipes.{r}.search.{name}", [r])
     for k in spec.train:
         if k not in configs[everyone[0]]["train"]:
             raise ConfigError(f"train: no key {k!r}.{suggest(k, configs[everyone[0]]['train'])}")

@@ -2,7 +2,8 @@
 
 The Trainer asks a strategy to place the recipe, shard the batch stream, average each
 optimizer's gradients, agree on stopping and divergence, average logged values, make the
-recipe's buffers and extra state identical at checkpoint time, and say which process writes.
+recipe's buffers and extra state identical at checkpoint time, fork or keep this device's
+random state, and say which process writes.
 ``SingleDevice`` does nothing of that; ``DataParallel`` (one process per device, Li et al. 2020,
 "PyTorch Distributed") averages gradients with one flattened all-reduce per optimizer step, as
 StyleGAN2-ADA's training loop does, so penalties that take input gradients, lazy and growing
@@ -15,6 +16,7 @@ group on the CPU.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 from collections.abc import Iterable
@@ -24,10 +26,15 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ganarium.data.stream import BatchStream
 from ganarium.errors import ConfigError
 
 if TYPE_CHECKING:
+    from torch.utils.data import Dataset
+
     from ganarium.recipe import Recipe
+
+RngState = tuple[torch.Tensor, torch.Tensor | None]  # the CPU's and this device's (CUDA) state
 
 TIMEOUT = datetime.timedelta(minutes=60)  # rank 0's evaluations and sample grids may be long
 
@@ -104,8 +111,43 @@ class SingleDevice:
         """Whether this process writes the run (checkpoints, samples, metrics, the lock)."""
         return self.rank == 0
 
+    def place(self, recipe: Recipe, sync_bn: bool = False) -> Recipe:
+        """The freshly built recipe on this process's device, the same on every process."""
+        recipe = recipe.to(self.device)
+        self.prepare(recipe, sync_bn)
+        return recipe
+
     def prepare(self, recipe: Recipe, sync_bn: bool = False) -> None:
         """Make the freshly built recipe the same on every process (nothing to do here)."""
+
+    def benchmark_convolutions(self) -> None:
+        """Let cuDNN time its convolution algorithms (``train.cudnn_benchmark``; CUDA only)."""
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+
+    def batch_stream(
+        self, dataset: Dataset, batch_size: int, seed: int, num_workers: int = 0
+    ) -> BatchStream:
+        """This process's share of the seeded global batches of ``dataset``, on its device."""
+        return BatchStream(
+            dataset, batch_size, seed, self.device, num_workers, self.rank, self.world_size
+        )
+
+    def fork_rng(self) -> contextlib.AbstractContextManager:
+        """A block whose random draws leave the training RNG stream (the CPU's and this
+        device's) as it was: sampling and evaluation run inside it."""
+        return torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else [])
+
+    def rng_state(self) -> RngState:
+        """The random state of the CPU and of this device (CUDA), to draw the same again."""
+        cuda = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+        return torch.get_rng_state(), cuda
+
+    def set_rng_state(self, state: RngState) -> None:
+        """Restore a state ``rng_state`` returned."""
+        torch.set_rng_state(state[0])
+        if state[1] is not None:
+            torch.cuda.set_rng_state(state[1], self.device)
 
     def reduce_gradients(self, params: Iterable[torch.Tensor]) -> None:
         """Average the gradients of ``params`` over processes (here: one process)."""
@@ -118,6 +160,10 @@ class SingleDevice:
         """Each value averaged over the processes that have its key (logged values: a phase
         part may be logged on some ranks only, e.g. a supervised term without labels here)."""
         return values
+
+    def average_logged(self, record: dict[str, Any]) -> None:
+        """A log record's numbers averaged over the processes that logged them, in place (one
+        process: left as they are)."""
 
     def earliest(self, steps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
         """Per entry, the smallest non-negative step over processes (-1: none) and the value
@@ -209,6 +255,14 @@ class DataParallel(SingleDevice):
         keys = dict.fromkeys(k for d in every for k in d)
         return {k: sum(d[k] for d in every if k in d) / sum(k in d for d in every) for k in keys}
 
+    def average_logged(self, record: dict[str, Any]) -> None:
+        numbers = {
+            k: float(v)
+            for k, v in record.items()
+            if k != "step" and isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
+        record.update(self.mean(numbers))
+
     def earliest(self, steps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
         if not steps:
             return steps, values
@@ -225,7 +279,7 @@ class DataParallel(SingleDevice):
         """Statistics are averaged: batch norm's running mean and variance and scalar
         floating-point buffers (ADA's p and r_t sums, StyleGAN2's pl_mean, BEGAN's k), in
         float64 so buffers already equal stay bit-identical. Other buffers (counters, banks of
-        kept inputs or features, w_avg) and the recipe's extra state (pools, memories) become
+        features, w_avg) and the recipe's extra state (pools, memories) become
         rank 0's: averaging samples would blend them."""
         floats = statistics_buffers(recipe)
         chosen = {id(b) for b in floats}

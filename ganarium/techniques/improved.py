@@ -1,6 +1,6 @@
 """Improved techniques for training GANs (Salimans et al. 2016) as small reusable pieces any
 recipe can switch on: one-sided label smoothing (Sec. 3.4) and historical averaging (Sec. 3.3).
-Feature matching (Sec. 3.1) is ``ganarium.regularizers.feature_matching``; minibatch
+Feature matching (Sec. 3.1) is ``ganarium.techniques.regularizers.feature_matching``; minibatch
 discrimination (Sec. 3.2) is the layer ``ganarium.nn.minibatch.MinibatchDiscrimination``."""
 
 from __future__ import annotations

@@ -19,9 +19,15 @@ from ganarium.registry import Registry
 
 @dataclass(frozen=True)
 class AdversarialLoss:
-    d: Callable[..., Tensor]  # d(real_out, fake_out) -> scalar
-    g: Callable[..., Tensor]  # g(fake_out, real_out=None) -> scalar
+    """``d(real_out, fake_out)`` and ``g(fake_out, real_out=None)``, each a scalar to minimise.
+
+    ``relativistic`` declares what recipes would otherwise read from the loss's name: G's loss
+    compares the fakes with D's outputs on real data, so the G phase shows D a real batch."""
+
+    d: Callable[..., Tensor]
+    g: Callable[..., Tensor]
     paper: str = ""
+    relativistic: bool = False
 
 
 LOSSES: Registry[AdversarialLoss] = Registry("loss")
@@ -101,6 +107,16 @@ LOSSES.add("least-squares", AdversarialLoss(least_squares_d, least_squares_g, "M
 LOSSES.add("hinge", AdversarialLoss(hinge_d, hinge_g, "Lim & Ye 2017"))
 LOSSES.add(
     "relativistic",
-    AdversarialLoss(relativistic_avg_d, relativistic_avg_g, "Jolicoeur-Martineau 2019"),
+    AdversarialLoss(
+        relativistic_avg_d, relativistic_avg_g, "Jolicoeur-Martineau 2019", relativistic=True
+    ),
 )
 LOSSES.add("energy", AdversarialLoss(energy_margin_d, energy_g, "Zhao et al. 2017"))
+
+
+def joint_embedding_loss(text: Tensor, image: Tensor, temperature: float = 0.1) -> Tensor:
+    """Symmetric cross-entropy of matching each caption with its image in the batch and back,
+    on cosine similarities / temperature (a contrastive form of Reed et al.'s objective)."""
+    logits = F.normalize(text, dim=1) @ F.normalize(image, dim=1).t() / temperature
+    target = torch.arange(len(text), device=text.device)
+    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))

@@ -24,6 +24,7 @@ buffers, so checkpoints carry it. ``augment='none'`` (the default) is the identi
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -31,31 +32,44 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganarium.errors import ConfigError
+from ganarium.hparams import Hparams, fraction, hp, whole
 
-# the hyper-parameters every recipe accepts (merged into Recipe.defaults)
-AUGMENT_DEFAULTS: dict[str, Any] = {
-    "augment": "none",  # none | diffaugment (Zhao et al. 2020) | ada (Karras et al. 2020)
-    "augment_policy": "color,translation,cutout",
-    "augment_translation": 0.125,
-    "augment_cutout": 0.5,
-    "ada_target": 0.6,
-    "ada_interval": 4,
-    "ada_rampup": 500_000,
-    "ada_p": 0.0,
-}
-AUGMENT_HELP: dict[str, str] = {
-    "augment": "augmentation of what D sees, real and fake alike: none, diffaugment or ada",
-    "augment_policy": "DiffAugment's ops, comma-separated: color, translation, cutout",
-    "augment_translation": "DiffAugment's largest shift, a fraction of the image size in [0, 0.5] "
-    "(paper: 1/8)",
-    "augment_cutout": "DiffAugment's cutout square side, a fraction of the image size in [0, 1] "
-    "(paper: 1/2)",
-    "ada_target": "ADA's target for r_t = E[sign(D(real))]: p rises while r_t is above it",
-    "ada_interval": "ADA adjusts p every this many D steps",
-    "ada_rampup": "ADA's speed: images over which p could move from 0 to 1 (paper: 500k)",
-    "ada_p": "ADA's initial augmentation probability",
-}
 AUGMENTS = ("none", "diffaugment", "ada")
+
+
+@dataclass
+class AugmentHparams(Hparams):
+    """The augmentation keys every recipe accepts (the base of every recipe's ``Hparams``)."""
+
+    augment: str = hp(
+        "none",
+        "augmentation of what D sees, real and fake alike: none, diffaugment "
+        "(Zhao et al. 2020) or ada (Karras et al. 2020)",
+        choices=AUGMENTS,
+    )
+    augment_policy: str = hp(
+        "color,translation,cutout", "DiffAugment's ops, comma-separated: color, translation, cutout"
+    )
+    augment_translation: float = hp(
+        0.125,
+        "DiffAugment's largest shift, a fraction of the image size in [0, 0.5] (paper: 1/8)",
+        test=lambda v: 0 <= v <= 0.5,
+        rule="a fraction in [0, 0.5]",
+    )
+    augment_cutout: float = fraction(
+        0.5, "DiffAugment's cutout square side, a fraction of the image size in [0, 1] (paper: 1/2)"
+    )
+    ada_target: float = fraction(
+        0.6, "ADA's target for r_t = E[sign(D(real))]: p rises while r_t is above it"
+    )
+    ada_interval: int = whole(4, "ADA adjusts p every this many D steps")
+    ada_rampup: int = whole(
+        500_000, "ADA's speed: images over which p could move from 0 to 1 (paper: 500k)"
+    )
+    ada_p: float = fraction(0.0, "ADA's initial augmentation probability")
+
+
+AUGMENT_DEFAULTS: dict[str, Any] = AugmentHparams.defaults()
 DIFF_OPS = ("color", "translation", "cutout")
 
 

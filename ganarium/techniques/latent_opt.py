@@ -14,6 +14,7 @@ from torch import Tensor
 from ganarium.amp import input_grad
 
 LatentMethod = Literal["gd", "ngd"]
+LATENT_METHODS: tuple[LatentMethod, ...] = ("gd", "ngd")
 
 
 def latent_step(

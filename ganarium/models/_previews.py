@@ -1,0 +1,41 @@
+"""Column previews: one row per example, its images side by side (a translator's input | output |
+target, a pair of coupled samples, a sample and its reconstruction). Columns of gray, RGB and
+other channel counts, and of different sizes, are shown alike in one grid."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from ganarium.data.transforms import to_channels
+from ganarium.recipe import Preview
+
+
+def shown(x: Tensor, channels: int) -> Tensor:
+    """(N, C, H, W) in [-1, 1] as a grid of ``channels`` (1 or 3) shows it: gray repeated to RGB,
+    RGB reduced to luma; other counts (a one-hot label map) as the index of their largest
+    channel, in gray."""
+    c = x.shape[1]
+    if c not in (1, 3):
+        x = x.argmax(1, keepdim=True).to(x.dtype) * (2.0 / max(1, c - 1)) - 1
+    return to_channels(x, channels)
+
+
+def column_preview(columns: Sequence[Tensor]) -> Preview:
+    """A preview whose row i holds ``column[i]`` of each column, in order. Every column is
+    shown in colour when any is not gray, and at the largest height and width among them
+    (nearest-neighbour); rows beyond the shortest column are dropped."""
+    rows = min(len(c) for c in columns)
+    channels = 3 if any(c.shape[1] != 1 for c in columns) else 1
+    height = max(c.shape[-2] for c in columns)
+    width = max(c.shape[-1] for c in columns)
+    out = []
+    for c in columns:
+        c = shown(c[:rows].detach().float().cpu(), channels)
+        if c.shape[-2:] != (height, width):
+            c = F.interpolate(c, size=(height, width), mode="nearest")
+        out.append(c)
+    return Preview(torch.stack(out, 1).flatten(0, 1), len(columns))
