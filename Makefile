@@ -31,7 +31,7 @@ test: install
 
 # everything, the slow learning checks included (their figures are in the README table)
 test-all: install
-	$(PY) -m pytest -n $(WORKERS) -q --durations=15
+	$(PY) -m pytest -n $(WORKERS) --dist worksteal -q --durations=15
 
 lint: install
 	$(VENV)/bin/ruff check ganarium tests scripts benchmarks
