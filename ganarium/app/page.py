@@ -58,14 +58,7 @@ def _samples_panel(view: RunView, i: int, slots: list[Slot]) -> tuple[Any, Any]:
     with gr.Row():
         draw = gr.Button("Draw samples", variant="primary", elem_id=f"draw-{i}")
         again = gr.Button("New samples (next seed)", elem_id=f"again-{i}")
-    image = gr.Image(
-        label="samples",
-        type="pil",
-        format="png",
-        interactive=False,
-        buttons=SAVE,
-        elem_id=f"samples-{i}",
-    )
+    image = _grid_image("samples", f"samples-{i}")
     status = gr.Markdown(elem_id=f"status-{i}")
     widgets = [s.widget for s in slots if s.widget is not None]
 
@@ -96,14 +89,7 @@ def _grid_panel(view: RunView, i: int, slot_of: Callable[[], Slot], seed: Any, c
     key = f"{cap.name}-{i}"
     button = gr.Button(f"Draw: {cap.control.label}", elem_id=f"draw-{key}")
     with gr.Row():
-        image = gr.Image(
-            label=cap.control.label,
-            type="pil",
-            format="png",
-            interactive=False,
-            buttons=SAVE,
-            elem_id=key,
-        )
+        image = _grid_image(cap.control.label, key)
         moving = gr.Image(
             label="as an animation",
             type="filepath",
@@ -127,6 +113,15 @@ def _grid_panel(view: RunView, i: int, slot_of: Callable[[], Slot], seed: Any, c
     button.click(_guarded(grid, 3), inputs, [image, moving, status])
 
 
+def _grid_image(label: str, elem_id: str) -> Any:
+    """An output grid: a PNG the user can save, not an input."""
+    import gradio as gr
+
+    return gr.Image(
+        label=label, type="pil", format="png", interactive=False, buttons=SAVE, elem_id=elem_id
+    )
+
+
 def _input_panel(view: RunView, i: int, cap: Capability, seed: Any) -> None:
     """One capability that draws from an uploaded image: the upload, its value's control (a
     class, a mask...), a button, the grid (the input first)."""
@@ -139,14 +134,7 @@ def _input_panel(view: RunView, i: int, cap: Capability, seed: Any) -> None:
         if cap.input_value is not None:
             value = make_widget(cap.input_value, cap, view, f"value-{key}")
     button = gr.Button(f"Draw: {cap.control.label}", elem_id=f"draw-{key}")
-    image = gr.Image(
-        label=cap.control.label,
-        type="pil",
-        format="png",
-        interactive=False,
-        buttons=SAVE,
-        elem_id=key,
-    )
+    image = _grid_image(cap.control.label, key)
     status = gr.Markdown(elem_id=f"status-{key}")
 
     def grid(seed_value: Any, path: Any, given: Any = None) -> tuple[Any, str]:
@@ -195,16 +183,7 @@ def _compare_tab(views: list[RunView]) -> None:
     with gr.Row():
         for j, view in enumerate(views):
             with gr.Column():
-                images.append(
-                    gr.Image(
-                        label=view.name,
-                        type="pil",
-                        format="png",
-                        interactive=False,
-                        buttons=SAVE,
-                        elem_id=f"compare-{j}",
-                    )
-                )
+                images.append(_grid_image(view.name, f"compare-{j}"))
                 gr.HTML(evaluation_html(view.path))
     status = gr.Markdown(elem_id="status-compare")
 
