@@ -372,6 +372,11 @@ CASES = [
         ("study", "small", "--recipes", "dcgn", "--out", "{tmp}/study"),
         "is not in the study's recipes",
     ),
+    Case(
+        "study output that is a file",
+        ("study", "small", "--out", "{file}"),
+        "is a file, not a study directory",
+    ),
     # -- damaged files ------------------------------------------------------------------------
     Case("a truncated checkpoint", ("sample", "{truncated}"), "unreadable or truncated"),
     Case("a checkpoint that would run code", ("sample", "{evil}"), "refusing to load"),

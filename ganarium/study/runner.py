@@ -41,6 +41,8 @@ def resolve_spec(name_or_path: str) -> StudySpec:
 
 def check_same_protocol(study: StudyDir, spec: StudySpec) -> None:
     """Refuse to continue a study directory with another protocol."""
+    if study.path.exists() and not study.path.is_dir():
+        raise ConfigError(f"{study.path} is a file, not a study directory: choose another --out")
     if not study.spec.exists():
         if study.path.exists() and any(
             p.name not in ("trials", "outcomes") for p in study.path.iterdir()
