@@ -147,6 +147,35 @@ def adam_betas(default: tuple[float, float], help: str = "Adam's (beta1, beta2)"
     )
 
 
+def amount(default: float, help: str) -> Any:
+    """A number >= 0 (a length in images, 0 meaning another key decides)."""
+    return hp(default, help, test=lambda v: _number(v) and v >= 0, rule="it must be >= 0")
+
+
+def parse_per_resolution(text: str, kind: type = float) -> dict[int, Any]:
+    """'512=0.0015,1024=0.002' -> {512: 0.0015, 1024: 0.002} (values of ``kind``); ValueError
+    unless every item is resolution=value with value > 0."""
+    out: dict[int, Any] = {}
+    for item in filter(None, (part.strip() for part in str(text).split(","))):
+        res, value = item.split("=")
+        out[int(res)] = kind(value)
+        if not out[int(res)] > 0:
+            raise ValueError(f"{value} <= 0")
+    return out
+
+
+def per_resolution(help: str, kind: type = float, example: str = "512=0.0015,1024=0.002") -> Any:
+    """A value per resolution written 'resolution=value,...' ('' for none), values of
+    ``kind`` > 0 (read with ``parse_per_resolution``)."""
+    what = "a whole number" if kind is int else "a number"
+    return hp(
+        "",
+        help,
+        test=lambda v: parse_per_resolution(v, kind) is not None,
+        rule=f"write resolution=value pairs, each value {what} > 0, e.g. '{example}'",
+    )
+
+
 def switch(default: bool, help: str) -> Any:
     """A switch: true or false."""
     return hp(default, help, test=lambda v: isinstance(v, bool), rule="use true or false")

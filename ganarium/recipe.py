@@ -161,6 +161,12 @@ class Recipe(nn.Module):
     def phases(self) -> list[Phase]:
         raise NotImplementedError
 
+    def batch_size_at(self, step: int, images_seen: int) -> int | None:
+        """The global batch of the step about to run, where the recipe sets it (ProGAN's batch
+        per level); None: ``train.batch_size``. A pure function of its arguments, so that a
+        resumed run and the run's length in images (``train.kimg``) agree with it."""
+        return None
+
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
         """n samples in the data's range and shape. Conditional recipes cycle labels 0..K-1 by
         default."""

@@ -93,6 +93,9 @@ class BatchStream:
     ``rank``'s contiguous slice of it (``batch_size // world_size`` samples; the same samples,
     order and augmentation whatever the split), and the position is the global one, so a run
     resumes with another number of processes.
+
+    ``resize(n)`` changes the batch size from the next batch on (ProGAN's batch per level): the
+    epoch goes on from the same position in its order, and the position is saved in samples.
     """
 
     def __init__(
@@ -124,7 +127,9 @@ class BatchStream:
         self.local_batch_size = batch_size // world_size
         self.batches_per_epoch = n // batch_size
         self.epoch = 0
-        self.index = 0
+        self.index = 0  # batches of the current size drawn this epoch, after ``offset``
+        self.offset = 0  # positions of this epoch's order drawn before the last resize
+        self.resized = False
         self._tensors = in_memory(dataset)
         if self._tensors is not None:
             self._tensors = {k: v.to(self.device) for k, v in self._tensors.items()}
@@ -136,12 +141,37 @@ class BatchStream:
         """Batches drawn so far."""
         return self.epoch * self.batches_per_epoch + self.index
 
+    def resize(self, batch_size: int) -> None:
+        """Draw ``batch_size`` samples per batch from the next batch on, going on from the
+        current position of the epoch's order."""
+        if batch_size == self.batch_size:
+            return
+        n = len(self.dataset)  # type: ignore[arg-type]
+        if not 0 < batch_size <= n:
+            raise DataError(
+                f"a batch of {batch_size} does not fit the dataset ({n} samples): lower it"
+            )
+        if batch_size % self.world_size:
+            raise DataError(
+                f"a batch of {batch_size} does not divide over {self.world_size} processes"
+            )
+        self.offset += self.index * self.batch_size
+        self.index = 0
+        self.resized = True
+        self._set_size(batch_size)
+
+    def _set_size(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.local_batch_size = batch_size // self.world_size
+        self.batches_per_epoch = len(self.dataset) // batch_size  # type: ignore[arg-type]
+        self._loader_iter = None
+
     def _permutation(self) -> torch.Tensor:
         g = torch.Generator().manual_seed(self.seed * _SEED_MIX + self.epoch)
         return torch.randperm(len(self.dataset), generator=g)  # type: ignore[arg-type]
 
     def _loader(self) -> DataLoader:
-        start = self.index * self.batch_size
+        start = self.offset + self.index * self.batch_size
         return DataLoader(
             _SeededItems(self.dataset),
             batch_size=self.local_batch_size,
@@ -166,15 +196,16 @@ class BatchStream:
         return self
 
     def __next__(self) -> dict[str, torch.Tensor]:
-        if self.index >= self.batches_per_epoch:
+        if self.offset + (self.index + 1) * self.batch_size > len(self.dataset):  # type: ignore[arg-type]
             self.epoch += 1
             self.index = 0
+            self.offset = 0
             self._order = None
             self._loader_iter = None
         if self._order is None:
             self._order = self._permutation()
         if self._tensors is not None:
-            first = self.index * self.batch_size + self.rank * self.local_batch_size
+            first = self.offset + self.index * self.batch_size + self.rank * self.local_batch_size
             idx = self._order[first : first + self.local_batch_size]
             idx = idx.to(self.device)
             batch = {k: v.index_select(0, idx) for k, v in self._tensors.items()}
@@ -187,10 +218,18 @@ class BatchStream:
         return batch
 
     def state_dict(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "index": self.index}
+        state: dict[str, Any] = {"epoch": self.epoch, "index": self.index}
+        if self.resized:
+            state.update(offset=self.offset, batch_size=self.batch_size)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """The saved position (and batch size, which a resized stream had changed)."""
         self.epoch = int(state["epoch"])
         self.index = int(state["index"])
+        self.offset = int(state.get("offset", 0))
+        if "batch_size" in state:
+            self.resized = True
+            self._set_size(int(state["batch_size"]))
         self._order = None
         self._loader_iter = None

@@ -6,15 +6,18 @@ the same way while fading in. WGAN-GP loss (lambda 10) plus the drift term eps E
 (eps = 0.001, Sec. A.1), minibatch stddev (Sec. 3), equalized learning rate (Sec. 4.1), pixel
 norm in G (Sec. 4.2), Adam(1e-3, 0, 0.99), n_critic 1.
 
-Where training is comes from ``ctx.step`` alone (``GrowthSchedule``), so a resumed run continues
+Where training is comes from ``ctx.step`` (or ``ctx.images_seen``) alone (``GrowthSchedule``), so a resumed run continues
 at the right level; the level and alpha of the last step are kept in buffers for sampling, and
 ``learning_state()`` reports them (``resolution``, ``alpha``), charted first and shown on the
 progress bar. Samples of a lower level are upsampled (nearest) to the data's resolution.
 
-The paper's schedule options: ``reset_optimizers`` clears Adam's moments whenever a fade-in
-starts or ends (the authors' reset at a new level of detail) and ``level_lr`` sets the learning
-rate per resolution ("512=0.0015,1024=0.002"; others keep ``lr``). The paper's per-resolution
-batch size needs a Trainer that changes its batch size during a run, which it does not.
+The paper's schedule options: ``fade_kimg`` and ``stable_kimg`` count the fades and stable
+stretches in real images, as the paper does (800k each), instead of steps; ``level_batch`` sets
+the batch per resolution ("256=14,512=6,1024=3"; others keep ``train.batch_size``), which the
+Trainer draws through ``batch_size_at`` and which needs the schedule in images;
+``reset_optimizers`` clears Adam's moments whenever a fade-in starts or ends (the authors' reset
+at a new level of detail) and ``level_lr`` sets the learning rate per resolution
+("512=0.0015,1024=0.002"; others keep ``lr``).
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ from ganarium.capabilities.signals import Signals
 from ganarium.data import DataInfo
 from ganarium.hparams import (
     adam_betas,
-    hp,
+    amount,
     learning_rate,
     loss_weight,
+    parse_per_resolution,
+    per_resolution,
     size,
     switch,
     whole,
@@ -66,18 +71,6 @@ PROGAN_CHECK = dict(
     "classes); at 1800, FID 81.5 / 68.6 with 9 classes on seeds 0 / 1",
     slow=True,
 )
-
-
-def parse_level_lr(text: str) -> dict[int, float]:
-    """'512=0.0015,1024=0.002' -> {512: 0.0015, 1024: 0.002}; ValueError unless every item is
-    resolution=lr with lr > 0."""
-    out: dict[int, float] = {}
-    for item in filter(None, (part.strip() for part in str(text).split(","))):
-        res, lr = item.split("=")
-        out[int(res)] = float(lr)
-        if not out[int(res)] > 0:
-            raise ValueError(f"learning rate {lr} <= 0")
-    return out
 
 
 @register(
@@ -121,12 +114,30 @@ class ProGAN(Latent, Signals, Recipe):
         reset_optimizers: bool = switch(
             False, "clear Adam's moments when a fade-in starts or ends (the authors' reset)"
         )
-        level_lr: str = hp(
-            "",
-            "learning rate per resolution, e.g. '512=0.0015,1024=0.002'; others use lr (set each step, so it replaces train.lr_schedule)",
-            test=lambda v: parse_level_lr(v) is not None,
-            rule="write resolution=lr pairs with lr > 0, e.g. '512=0.0015,1024=0.002'",
+        fade_kimg: float = amount(
+            0.0, "thousands of real images per fade-in (the paper's 800; 0: fade_steps)"
         )
+        stable_kimg: float = amount(
+            0.0, "thousands of real images per stable stretch (the paper's 800; 0: stable_steps)"
+        )
+        level_batch: str = per_resolution(
+            "batch per resolution, e.g. '256=14,512=6,1024=3'; others use train.batch_size (needs fade_kimg and stable_kimg)",
+            int,
+            "256=14,512=6",
+        )
+        level_lr: str = per_resolution(
+            "learning rate per resolution, e.g. '512=0.0015,1024=0.002'; others use lr (set each step, so it replaces train.lr_schedule)"
+        )
+
+        def check(self) -> str | None:
+            if bool(self.fade_kimg) != bool(self.stable_kimg):
+                return "set both fade_kimg and stable_kimg (the schedule in images), or neither"
+            if self.level_batch and not self.fade_kimg:
+                return (
+                    "level_batch needs the schedule in images: set fade_kimg and stable_kimg "
+                    "(the paper's 800 each)"
+                )
+            return None
 
     def build(self, info: DataInfo) -> None:
         hp = self.hp
@@ -136,7 +147,9 @@ class ProGAN(Latent, Signals, Recipe):
         self.D = ProGANDiscriminator(info, hp.width, hp.group_size, *plan)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.followed_step = -1  # the last step whose level settings were applied
-        self.level_lrs = parse_level_lr(hp.level_lr)
+        self.level_lrs = parse_per_resolution(hp.level_lr)
+        self.level_batches = parse_per_resolution(hp.level_batch, int)
+        self.image_schedule = self.schedule(0)  # used when the schedule counts images
         # the (level, alpha) of the last training step, for sampling; recomputed every step
         self.register_buffer("level", torch.zeros((), dtype=torch.long))
         self.register_buffer("alpha", torch.ones(()))
@@ -160,35 +173,49 @@ class ProGAN(Latent, Signals, Recipe):
 
     # -- growth ------------------------------------------------------------------------------
     def schedule(self, total_steps: int) -> GrowthSchedule:
-        """Explicit fade/stable lengths, or train.steps split into equal fades and stable
-        stretches (the last level's stretch included)."""
+        """Fades and stable stretches in images (``fade_kimg``), explicit steps, or train.steps
+        split into equal fades and stable stretches (the last level's stretch included)."""
         levels = self.G.levels
+        if self.hp.fade_kimg:
+            fade, stable = (round(k * 1000) for k in (self.hp.fade_kimg, self.hp.stable_kimg))
+            return GrowthSchedule(levels, max(1, fade), max(1, stable))
         fade, stable = self.hp.fade_steps, self.hp.stable_steps
         if not fade or not stable:
             share = max(1, total_steps // (2 * levels - 1))
             fade, stable = fade or share, stable or share
         return GrowthSchedule(levels, fade, stable)
 
+    def stage_at(self, step: int, images_seen: int, total_steps: int) -> tuple[int, float]:
+        """(level, alpha) of a training step: where the schedule counts (images or steps)."""
+        where = images_seen if self.hp.fade_kimg else step
+        return self.schedule(total_steps).at(where)
+
+    def batch_size_at(self, step: int, images_seen: int) -> int | None:
+        if not self.level_batches:  # (level_batch needs the schedule in images, fixed at build)
+            return None
+        level, _ = self.image_schedule.at(images_seen)
+        return self.level_batches.get(4 * 2**level)
+
     def stage(self, ctx: StepContext) -> tuple[int, float]:
-        schedule = self.schedule(ctx.total_steps)
-        level, alpha = schedule.at(ctx.step)
-        self.level.fill_(level)
-        self.alpha.fill_(alpha)
+        level, alpha = self.stage_at(ctx.step, ctx.images_seen, ctx.total_steps)
         if (self.hp.reset_optimizers or self.hp.level_lr) and ctx.step != self.followed_step:
             self.followed_step = ctx.step
-            self.follow_level(schedule, ctx.step, level)
+            self.follow_level(ctx.step, level, alpha)
+        self.level.fill_(level)
+        self.alpha.fill_(alpha)
         return level, alpha
 
-    def follow_level(self, schedule: GrowthSchedule, step: int, level: int) -> None:
+    def follow_level(self, step: int, level: int, alpha: float) -> None:
         """The level's learning rate, and fresh Adam moments on the first step of a fade-in or
-        of a level's stable stretch (a pure function of the step, so resumes agree)."""
+        of a level's stable stretch (against the last step's stage, kept in the buffers and
+        checkpoints, so resumes agree)."""
         lr = self.level_lrs.get(4 * 2**level, self.hp.lr)
         for opt in self.optimizers.values():
             for group in opt.param_groups:
                 group["lr"] = lr
         if self.hp.reset_optimizers and step > 0:
-            (l0, a0), (l1, a1) = schedule.at(step - 1), schedule.at(step)
-            if (l0, a0 < 1.0) != (l1, a1 < 1.0):
+            before = (int(self.level), float(self.alpha) < 1.0)
+            if before != (level, alpha < 1.0):
                 for opt in self.optimizers.values():
                     opt.state.clear()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -150,10 +151,15 @@ def check_batch_split(batch_size: int, world_size: int, accumulate: int) -> None
 
 
 def length_in_steps(
-    cfg: TrainConfig, images_per_step: float, dataset: Dataset, recipe: str
+    cfg: TrainConfig,
+    images_per_step: float,
+    dataset: Dataset,
+    recipe: str,
+    batch_size_at: Callable[[int, int], int | None] | None = None,
 ) -> TrainConfig:
     """``cfg`` with ``steps`` set from ``kimg`` or ``epochs`` when either is given, converted by
-    the real images each step shows (``images_per_step``)."""
+    the real images each step shows (``images_per_step`` at ``train.batch_size``; where the
+    recipe sets the batch per step, ``batch_size_at(step, images_seen)``, by counting)."""
     if not (cfg.kimg or cfg.epochs):
         return cfg
     if images_per_step <= 0:
@@ -162,4 +168,11 @@ def length_in_steps(
             "train.epochs cannot set its length: use train.steps"
         )
     images = cfg.kimg * 1000 if cfg.kimg else cfg.epochs * len(dataset)  # type: ignore[arg-type]
-    return dataclasses.replace(cfg, steps=max(1, math.ceil(images / images_per_step)))
+    if batch_size_at is None:
+        return dataclasses.replace(cfg, steps=max(1, math.ceil(images / images_per_step)))
+    batches_per_step = images_per_step / cfg.batch_size
+    steps, seen = 0, 0.0
+    while seen < images:  # the recipe sets each step's batch: count the steps to the images
+        seen += batches_per_step * (batch_size_at(steps, int(seen)) or cfg.batch_size)
+        steps += 1
+    return dataclasses.replace(cfg, steps=max(1, steps))

@@ -30,11 +30,14 @@ def keeps_ema(cfg: TrainConfig) -> bool:
     return cfg.ema_decay > 0 or cfg.ema_kimg > 0
 
 
-def ema_decay_at(cfg: TrainConfig, step: int, images_seen: int = 0) -> float:
+def ema_decay_at(
+    cfg: TrainConfig, step: int, images_seen: int = 0, batch_size: int | None = None
+) -> float:
     """The EMA decay after ``step``: 0 (copy) before ``ema_start``; with ``ema_kimg`` a
-    half-life of that many thousand images, 0.5 ** (batch / half-life), the half-life capped at
-    ``ema_rampup`` x images seen when ramped (Karras et al. 2020, "Training Generative
-    Adversarial Networks with Limited Data"); otherwise the configured decay, warmed up as
+    half-life of that many thousand images, 0.5 ** (batch / half-life) with ``batch_size`` this
+    step's batch (default ``train.batch_size``), the half-life capped at ``ema_rampup`` x images
+    seen when ramped (Karras et al. 2020, "Training Generative Adversarial Networks with Limited
+    Data"); otherwise the configured decay, warmed up as
     min(decay, (1+t)/(10+t)) so the average forgets the random initialisation quickly in short
     runs (``ema_warmup``; without it, the decay itself from ``ema_start`` on, as BigGAN's 0.9999
     from iteration 20k)."""
@@ -44,7 +47,7 @@ def ema_decay_at(cfg: TrainConfig, step: int, images_seen: int = 0) -> float:
         half_life = cfg.ema_kimg * 1000
         if cfg.ema_rampup > 0:
             half_life = min(half_life, images_seen * cfg.ema_rampup)
-        return 0.5 ** (cfg.batch_size / max(half_life, 1e-8))
+        return 0.5 ** ((batch_size or cfg.batch_size) / max(half_life, 1e-8))
     if not cfg.ema_warmup:  # BigGAN: the decay itself from ema_start on
         return cfg.ema_decay
     t = step - cfg.ema_start

@@ -102,7 +102,11 @@ class Trainer:
         self.phases = self.recipe.phases()
         self._check_phases(self.phases)
         self.cfg = cfg = length_in_steps(
-            cfg, self.real_batches_per_step() * cfg.batch_size, dataset, self.recipe.name
+            cfg,
+            self.real_batches_per_step() * cfg.batch_size,
+            dataset,
+            self.recipe.name,
+            self.recipe.batch_size_at if self._recipe_sets_batch() else None,
         )
         self.lr_schedule = LearningRateSchedule(cfg)
         self.schedulers = self.lr_schedule.schedulers(self.optimizers)
@@ -244,6 +248,17 @@ class Trainer:
         chunks = {key: v.chunk(k) for key, v in batch.items()}
         return [{key: c[m] for key, c in chunks.items()} for m in range(k)]
 
+    def _recipe_sets_batch(self) -> bool:
+        """Whether the recipe may set a batch per step (``Recipe.batch_size_at`` overridden)."""
+        return type(self.recipe).batch_size_at is not Recipe.batch_size_at
+
+    def _resize_batch(self, size: int | None) -> None:
+        """Draw the global batch the recipe sets for this step (None: ``train.batch_size``)."""
+        size = size or self.cfg.batch_size
+        if size != self.stream.batch_size:
+            check_batch_split(size, self.strategy.world_size, self.cfg.accumulate)
+            self.stream.resize(size)
+
     def _micro_seed(self, phase: int, repeat: int, micro: int) -> int:
         """The seed of one micro-batch's noise when a step has several (processes x
         accumulate): set by (seed, step, phase, repeat, global micro-batch index), so the run
@@ -263,6 +278,7 @@ class Trainer:
         m's."""
         logs: dict[str, torch.Tensor] = {}
         ctx = StepContext(self.step, self.cfg.steps, self.images_seen)
+        self._resize_batch(self.recipe.batch_size_at(self.step, self.images_seen))
         k = self.cfg.accumulate
         reseed = k * self.strategy.world_size > 1
         drawn: dict[str, list[Batch]] = {}
@@ -278,7 +294,7 @@ class Trainer:
                 else:
                     batches = self._draw()
                     if ph.real:
-                        self.images_seen += self.cfg.batch_size
+                        self.images_seen += self.stream.batch_size
                 drawn[ph.name] = batches
                 step_loss: torch.Tensor | None = None
                 step_parts: dict[str, torch.Tensor] = {}
@@ -302,7 +318,9 @@ class Trainer:
             for key, v in step_parts.items():
                 logs[f"{ph.name}/{key}"] = v
         if self.recipe.ema:
-            self.recipe.update_ema(self.ema_decay_at(self.step, self.images_seen))
+            self.recipe.update_ema(
+                ema_decay_at(self.cfg, self.step, self.images_seen, self.stream.batch_size)
+            )
         for sch in self.schedulers.values():
             sch.step()
         return logs
