@@ -236,10 +236,16 @@ class AdversarialRecipe(Latent, Conditional, Recipe):
             opts[name] = self.make_optimizer(D.parameters(), self.hp.lr_d)
         return opts
 
+    def optimizer_weight_decay(self) -> float:
+        """The L2 weight decay the players' optimizers add to the gradients (0: none); a recipe
+        with a ``weight_decay`` key returns it."""
+        return 0.0
+
     def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
+        decay = self.optimizer_weight_decay()
         if self.hp.optimizer == "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr)
-        return torch.optim.Adam(params, lr=lr, betas=tuple(self.hp.betas))
+            return torch.optim.RMSprop(params, lr=lr, weight_decay=decay)
+        return torch.optim.Adam(params, lr=lr, betas=tuple(self.hp.betas), weight_decay=decay)
 
     # -- training --------------------------------------------------------------------------
     def g_shows_real(self) -> bool:

@@ -7,7 +7,13 @@ gamma), and the convergence measure M_global = L(x) + |gamma L(x) - L(G(z_G))| (
 logged every step. G and D are ELU decoder/auto-encoder nets without batch norm (Sec. 3.5):
 compact ones by default (``net='autoencoder'``, one convolution per scale), the paper's with
 ``net='began'`` (two convolutions per scale, Fig. 1); ``z_dist='uniform'`` draws z from U(-1, 1)
-as the paper does (the ``celeba-128`` preset sets both)."""
+as the paper does (the ``celeba-128`` preset sets both).
+
+The paper halves the learning rate "when the measure of convergence stalls" (Sec. 4.1) without a
+number: ``lr_halve_patience`` halves both players' rates after that many steps without a new
+lowest M_global, compared as means over windows of ``lr_halve_window`` steps (averaged over
+processes), down to ``lr_halve_floor``. The rates are then set every step, so it replaces
+``train.lr_schedule``; its state is extra state of checkpoints and ``lr_factor`` is logged."""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from torch import Tensor, nn
 
 from ganarium.capabilities.signals import Signals
 from ganarium.data import DataInfo
-from ganarium.hparams import fraction, hp, override, positive, size
+from ganarium.hparams import fraction, hp, override, positive, size, whole
 from ganarium.latent import DISTRIBUTIONS, LatentSpec
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models.adversarial import AdversarialRecipe
@@ -27,6 +33,7 @@ from ganarium.models.dcgan import DIGITS_CHECK
 from ganarium.nets.autoencoder import AutoencoderCritic, AutoencoderGenerator
 from ganarium.nets.began import BEGANCritic, BEGANGenerator
 from ganarium.nets.dcgan import UniformLatent
+from ganarium.techniques.schedules import StallHalving
 
 BEGAN_NETS = ("autoencoder", "began")
 
@@ -73,6 +80,17 @@ class BEGAN(Signals, AdversarialRecipe):
             "distribution of G's latent z: normal (N(0, I)) or uniform (U(-1, 1), the paper's)",
             choices=DISTRIBUTIONS,
         )
+        lr_halve_patience: int = whole(
+            0,
+            "steps without a new lowest M_global after which both learning rates halve (0: off); the rates are then set every step, replacing train.lr_schedule",
+            minimum=0,
+        )
+        lr_halve_window: int = whole(
+            1, "steps whose mean M_global is compared with the lowest (lr_halve_patience)"
+        )
+        lr_halve_floor: float = fraction(
+            0.0, "the smallest learning-rate factor halving reaches (0: none)"
+        )
 
     def make_generator(self, **options: Any) -> nn.Module:
         """G with the decoder's architecture: Fig. 1's (``net='began'``) or the compact one."""
@@ -99,6 +117,30 @@ class BEGAN(Signals, AdversarialRecipe):
         # k_t is training state: a buffer, so checkpoints and resumes carry it
         self.register_buffer("k", torch.zeros(()))
         self._state: dict[str, Tensor] = {}
+        hp = self.hp
+        self.stall = StallHalving(hp.lr_halve_patience, hp.lr_halve_window, hp.lr_halve_floor)
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        self.optimizers = super().configure_optimizers()
+        return dict(self.optimizers)
+
+    def follow_stall(self, ctx: StepContext) -> None:
+        """Judge the last window of M_global, then set both rates at the factor reached."""
+        if not self.hp.lr_halve_patience:
+            return
+        self.stall.close_before(ctx.step, self.k.device)
+        for name, opt in self.optimizers.items():
+            lr = self.hp.lr_g if name == "G" else self.hp.lr_d
+            for group in opt.param_groups:
+                group["lr"] = lr * self.stall.factor
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"lr_halving": self.stall.state_dict()} if self.hp.lr_halve_patience else {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "lr_halving" in state:
+            self.stall.load_state_dict(state["lr_halving"])
 
     def signal_names(self) -> tuple[str, ...]:
         return ("M_global", "k_t")
@@ -107,6 +149,7 @@ class BEGAN(Signals, AdversarialRecipe):
         return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", real=False)]
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        self.follow_stall(ctx)
         fake, _ = self.d_fakes(batch)
         e_real, e_fake = self.D(self.augmenter(batch["image"])), self.D(self.augmenter(fake))
         # ADA's sign(D(real)): a real counts as judged real when its loss is below the fakes'
@@ -124,7 +167,12 @@ class BEGAN(Signals, AdversarialRecipe):
             self.k.add_(self.hp.lambda_k * balance).clamp_(0.0, 1.0)
             m_global = l_real + balance.abs()
         self._state = {"k_t": self.k.detach().clone(), "M_global": m_global}
+        if self.hp.lr_halve_patience:
+            self.stall.add(m_global, ctx.step)
         return l_fake, {"M_global": m_global, "k_t": self.k.detach().clone()}
 
     def learning_state(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self._state.items()}
+        state = {k: float(v) for k, v in self._state.items()}
+        if self.hp.lr_halve_patience:
+            state["lr_factor"] = self.stall.factor
+        return state

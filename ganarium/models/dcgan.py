@@ -1,13 +1,14 @@
 """DCGAN (Radford et al. 2016, "Unsupervised Representation Learning with Deep Convolutional
 GANs"): strided convs, batch norm in both nets, Adam(2e-4, beta1=0.5), z of 100.
-``net='dcgan-paper'`` builds the official 5x5, bias-free nets (the ``lsun-64`` preset)."""
+``net='dcgan-paper'`` builds the official 5x5, bias-free nets (the ``lsun-64`` preset), and
+``weight_decay`` the official code's L2 decay, added to both players' gradients before Adam."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ganarium.data import DataInfo
-from ganarium.hparams import hp, override
+from ganarium.hparams import hp, loss_weight, override
 from ganarium.latent import DISTRIBUTIONS, LatentSpec
 from ganarium.models import LearningCheck, register
 from ganarium.models.adversarial import AdversarialRecipe
@@ -42,6 +43,9 @@ class LatentChoice(AdversarialRecipe):
             "distribution of G's latent z: normal (N(0, I)) or uniform (U(-1, 1))",
             choices=DISTRIBUTIONS,
         )
+        weight_decay: float = loss_weight(
+            0.0, "L2 weight decay added to both players' gradients before the optimizer (0: none)"
+        )
 
     def build(self, info: DataInfo) -> None:
         super().build(info)
@@ -51,6 +55,9 @@ class LatentChoice(AdversarialRecipe):
 
     def make_latent(self) -> LatentSpec:
         return LatentSpec(self.G.z_dim, self.hp.z_dist)
+
+    def optimizer_weight_decay(self) -> float:
+        return self.hp.weight_decay
 
 
 class DCGAN(LatentChoice):

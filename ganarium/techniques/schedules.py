@@ -3,13 +3,19 @@ where it was without extra state (beside ``ganarium.nn.progressive.GrowthSchedul
 
 ``SigmoidRamp`` is the ramp-up of the mean teacher's consistency weight (Laine & Aila 2017,
 "Temporal Ensembling for Semi-Supervised Learning", Sec. 3.1; Tarvainen & Valpola 2017);
-``LinearRamp`` goes from one value to another over a span of steps.
+``LinearRamp`` goes from one value to another over a span of steps. ``StallHalving`` is the
+exception with state: a learning-rate factor that halves when a measure stalls (BEGAN, Sec. 4.1).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
 
 
 @dataclass(frozen=True)
@@ -40,3 +46,57 @@ class LinearRamp:
         if self.length <= 0 or step >= self.start + self.length:
             return self.high
         return self.low + (self.high - self.low) * (step - self.start) / self.length
+
+
+def mean_over_processes(value: Tensor) -> Tensor:
+    """``value`` averaged over the processes of a data-parallel run (itself on one process)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return value
+    total = value.clone()
+    dist.all_reduce(total)
+    return total / dist.get_world_size()
+
+
+class StallHalving:
+    """A learning-rate factor that halves when a measure stops reaching new lows.
+
+    ``add`` collects the measure of each step; once a step past a window of ``window`` steps
+    arrives (``close_before``), the window's mean is compared with the lowest so far. A window
+    without a new lowest adds ``window`` stalled steps; at ``patience`` stalled steps the factor
+    halves (not below ``floor``) and the count starts again."""
+
+    def __init__(self, patience: int, window: int, floor: float) -> None:
+        self.patience, self.window, self.floor = patience, window, floor
+        self.factor, self.best, self.stalled = 1.0, math.inf, 0
+        self.block, self.count = -1, 0
+        self.total: Tensor | float = 0.0
+
+    def add(self, value: Tensor, step: int) -> None:
+        """Collect one measure of ``step`` (several with micro-batches: they are averaged)."""
+        self.total = value.detach().double() + self.total
+        self.count += 1
+        self.block = step // self.window
+
+    def close_before(self, step: int, device: torch.device) -> None:
+        """Judge the window collected so far once ``step`` lies past it."""
+        if self.count == 0 or step // self.window == self.block:
+            return
+        total = torch.as_tensor(self.total, dtype=torch.float64, device=device)
+        mean = float(mean_over_processes(total)) / self.count
+        self.total, self.count = 0.0, 0
+        if mean < self.best:
+            self.best, self.stalled = mean, 0
+            return
+        self.stalled += self.window
+        if self.stalled >= self.patience:
+            self.factor, self.stalled = max(self.factor / 2, self.floor), 0
+
+    KEYS = ("factor", "best", "stalled", "block", "count", "total")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Numbers only (checkpoints load with weights_only); the pending sum as a float."""
+        return {k: getattr(self, k) for k in self.KEYS} | {"total": float(self.total)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key in self.KEYS:
+            setattr(self, key, state[key])
