@@ -5,12 +5,15 @@ discriminator, trained with the perceptual loss (Eqs. 3-6)
     l^SR = l^SR_X + 10^-3 l^SR_Gen,   l^SR_Gen = sum -log D(G(I^LR)),
     l^SR_X = 1 / (W H) || phi(I^HR) - phi(G(I^LR)) ||^2   (content loss on feature maps)
 
-The paper's phi is VGG19's conv5_4 (rescaled by 1 / 12.75), which cannot be downloaded here:
+``content='vgg54'`` is the paper's phi, VGG19's feature map after conv5_4 (``vgg22``: after
+conv2_2; ``nets.vgg``), with weights from ``model.vgg_weights`` or torchvision's ImageNet
+weights, loaded when training starts (building and sampling never need them). The paper scales
+the VGG feature maps by 1 / 12.75, the loss by 1 / 12.75^2 ~ 0.006 (``content_scale``).
 ``content='digit-classifier'`` uses the last conv block of the project's digit classifier
 (``nets.content``; for 1-channel data), ``content='pixels'`` the pixel MSE (the paper's
-SRResNet-MSE, and the fallback for RGB data). Note for the learning check: the classifier
-whose features form the content loss is also the one that reads the outputs' labels, so its
-label figures are not independent of the loss; PSNR against the targets is.
+SRResNet-MSE). Note for the learning check: the classifier whose features form the content
+loss is also the one that reads the outputs' labels, so its label figures are not independent
+of the loss; PSNR against the targets is.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError, DataError
@@ -29,6 +32,7 @@ from ganarium.models._paired import PairedTranslator
 from ganarium.models._translator import PATCH_LOSSES
 from ganarium.nets.content import digit_features
 from ganarium.nets.srresnet import SRDiscriminator, SRResNet
+from ganarium.nets.vgg import MIN_SIDE, VGG_LAYERS, vgg_features
 from ganarium.techniques.losses import LOSSES
 
 
@@ -63,12 +67,19 @@ class SRGAN(PairedTranslator):
         d_pairs: int = whole(4, "(stride 1, stride 2) conv pairs in D (4 in the paper)")
         content: str = hp(
             "auto",
-            "content loss: digit-classifier (its conv features), pixels (MSE), or auto (digit-classifier for 1-channel data, else pixels)",
-            choices=("auto", "digit-classifier", "pixels"),
+            "content loss: vgg54 or vgg22 (VGG19 feature maps, the paper's), digit-classifier (its conv features), pixels (MSE), or auto (digit-classifier for 1-channel data, else pixels)",
+            choices=("auto", "digit-classifier", "pixels", *VGG_LAYERS),
+        )
+        vgg_weights: str = hp(
+            "",
+            "a torchvision vgg19 state dict file for content=vgg54 or vgg22 (empty: torchvision's IMAGENET1K_V1 weights from its cache or download)",
+            test=lambda v: isinstance(v, str),
+            rule="a file path",
         )
         lambda_adv: float = loss_weight(0.001, "weight of the adversarial loss (10^-3)")
         content_scale: float = positive(
-            1.0, "factor on the feature content loss (the paper rescales VGG's by 1/12.75)"
+            1.0,
+            "factor on the feature content loss (the paper scales VGG's feature maps by 1/12.75, the loss by 1/12.75^2 = 0.00615)",
         )
         loss: str = hp(
             "non-saturating",
@@ -80,6 +91,14 @@ class SRGAN(PairedTranslator):
             "D's dense layers: pooled (1x1 convs after average pooling, any size) or flatten (the paper's Fig. 4: dense 1024 on the flattened features of the training crop)",
             choices=("pooled", "flatten"),
         )
+
+        def check(self) -> str | None:
+            if self.vgg_weights and self.content not in VGG_LAYERS:
+                return (
+                    f"model.vgg_weights is read only with content=vgg54 or vgg22 (content="
+                    f"{self.content}): drop it or set model.content=vgg54"
+                )
+            return super().check()
 
     same_channels = True
 
@@ -99,20 +118,38 @@ class SRGAN(PairedTranslator):
             content = "digit-classifier" if c == 1 else "pixels"
         if content == "digit-classifier" and c != 1:
             raise ConfigError("srgan content=digit-classifier reads 1-channel images: use pixels")
-        # a frozen feature net, kept out of nets() and the state dict (it is loaded, not trained)
+        if content in VGG_LAYERS and min(self.shape_b[1:]) < MIN_SIDE[content]:
+            raise ConfigError(
+                f"srgan content={content} reads targets of at least {MIN_SIDE[content]}x"
+                f"{MIN_SIDE[content]}, got {tuple(self.shape_b[1:])}: use content=pixels or "
+                "larger crops"
+            )
+        self.content_kind = content
+        # a frozen feature net, kept out of nets() and the state dict (it is loaded, not
+        # trained); VGG's is loaded when first needed (training), not to build or sample
         self._phi = [digit_features()] if content == "digit-classifier" else []
 
     @property
     def scale(self) -> int:
         return self.G.factor
 
+    def feature_net(self) -> nn.Module | None:
+        """The frozen net whose feature maps the content loss compares (None: pixels)."""
+        if self.content_kind in VGG_LAYERS and not self._phi:
+            self._phi.append(vgg_features(self.content_kind, self.hp.vgg_weights))
+        return self._phi[0] if self._phi else None
+
     def content_loss(self, fake: Tensor, real: Tensor) -> Tensor:
-        if not self._phi:
+        phi = self.feature_net()
+        if phi is None:
             return F.mse_loss(fake, real)
-        phi = self._phi[0].to(fake.device)
-        return self.hp.content_scale * F.mse_loss(phi(fake), phi(real))
+        phi = phi.to(fake.device)
+        with torch.no_grad():
+            target = phi(real)
+        return self.hp.content_scale * F.mse_loss(phi(fake), target)
 
     def phases(self) -> list[Phase]:
+        self.feature_net()  # a missing VGG fails here, before a run writes anything
         return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", batch="D")]
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
