@@ -143,12 +143,15 @@ def baseline_outputs(
     shape_b: tuple[int, ...],
     mask: Tensor | None = None,
     fill: Tensor | None = None,
-) -> Tensor:
-    """The trivial translation of inputs ``a`` (N, C_A, h, w) to B's ``shape_b``:
+) -> Tensor | None:
+    """The trivial translation of inputs ``a`` (N, C_A, h, w) to B's ``shape_b``, None for
+    ``none`` (inputs that are no image, e.g. one-hot label maps):
     ``identity`` (A itself, channels converted), ``bicubic`` (A upsampled to B's size),
     ``mean-fill`` (the hole where ``mask`` is 1 filled with ``fill``, the mean training target,
     (C, H, W)), ``gray`` (A's Lab lightness with no colour, as RGB)."""
     c, h, w = shape_b
+    if kind == "none":
+        return None
     if kind == "identity":
         out = to_channels(a, c)
         return out if out.shape[-2:] == (h, w) else F.interpolate(out, size=(h, w), mode="nearest")
@@ -161,7 +164,7 @@ def baseline_outputs(
     if kind == "gray":
         return net_lab_to_rgb(a[:, :1], torch.zeros(len(a), 2, *a.shape[-2:]))
     raise GanariumError(
-        f"unknown translation baseline {kind!r}: use identity, bicubic, mean-fill or gray"
+        f"unknown translation baseline {kind!r}: use identity, bicubic, mean-fill, gray or none"
     )
 
 
@@ -211,6 +214,8 @@ def translation_metrics(
     fill = train_targets.float().mean(0) if train_targets is not None else b.float().mean(0)
     base = baseline_outputs(kind, a, tuple(b.shape[1:]), data.get("mask"), fill)
     for prefix, x in (("", out), ("baseline_", base)):
+        if x is None:
+            continue
         results[f"{prefix}psnr"] = psnr(x, b)
         results[f"{prefix}ssim"] = ssim(x, b)
         if extractor is not None:
@@ -266,7 +271,7 @@ def evaluate_translation(
                 psnr(out, target),
                 ssim(out, target),
             )
-            if direction == "AtoB":
+            if direction == "AtoB" and info.baseline != "none":
                 kind = info.baseline or "identity"
                 fill = (train_data or data)["image_b"].float().mean(0)
                 base = baseline_outputs(

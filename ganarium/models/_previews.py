@@ -39,3 +39,30 @@ def column_preview(columns: Sequence[Tensor]) -> Preview:
             c = F.interpolate(c, size=(height, width), mode="nearest")
         out.append(c)
     return Preview(torch.stack(out, 1).flatten(0, 1), len(columns))
+
+
+def label_palette(n: int) -> Tensor:
+    """``n`` distinct fixed RGB colours (n, 3) in [0, 1], class 0 black: the bits of a class id
+    spread over the high bits of R, G and B in turn (the PASCAL VOC colour map's scheme)."""
+    ids = torch.arange(n)
+    rgb = torch.zeros(n, 3, dtype=torch.long)
+    for bit in range(8):
+        for channel in range(3):
+            rgb[:, channel] |= ((ids >> (3 * bit + channel)) & 1) << (7 - bit)
+    return rgb.float() / 255
+
+
+def colour_labels(x: Tensor, classes: int | None = None) -> Tensor:
+    """One-hot label maps (N, K, H, W), or (N, K + 1, H, W) with an instance-boundary channel
+    last, as RGB images (N, 3, H, W) in [-1, 1]: each pixel in its class's ``label_palette``
+    colour, boundaries in white. ``classes`` is K; None reads it from the maps: the last
+    channel is a boundary map when the channels before it alone sum to 1 at every pixel."""
+    c = x.shape[1]
+    if classes is None:
+        rest = x[:, :-1].sum(1)
+        classes = c - 1 if c > 2 and bool(((rest - 1).abs() < 1e-3).all()) else c
+    ids = x[:, :classes].argmax(1)
+    out = label_palette(classes).to(x.device)[ids].permute(0, 3, 1, 2)
+    if c > classes:
+        out = torch.where(x[:, classes : classes + 1] > 0.5, torch.ones_like(out), out)
+    return out * 2 - 1

@@ -8,8 +8,9 @@ conditional multi-scale PatchGANs D_1..D_k, and the objective (Eq. 4)
 with the least-squares GAN loss and lambda = 10, as the authors' code. Coarse to fine (Sec. 3.2):
 for the first ``coarse_fraction`` of the steps G1 alone learns at half resolution against the
 same discriminators; then the local enhancer joins and the whole G trains at full size.
-Left out, for lack of their inputs here: the instance-boundary maps and the feature encoder
-for label maps, and the optional VGG perceptual loss (no VGG weights can be downloaded).
+Its Cityscapes input, 35 one-hot label channels plus the instance-boundary map (Sec. 3.4), is the
+``label-maps`` dataset's (``ganarium.data.label_maps``); previews show it in colour. Left out:
+the instance-wise feature encoder and the optional VGG perceptual loss (no VGG weights offline).
 ``norm_affine=False, d_padding=2`` builds the nets as the authors' code (plain instance norm,
 biased convolutions, PatchGAN convs padded by 2); both take non-square images (2048x1024).
 """
@@ -25,6 +26,7 @@ from ganarium.data import DataInfo
 from ganarium.hparams import fraction, hp, loss_weight, override, switch, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._paired import PairedTranslator
+from ganarium.models._previews import colour_labels
 from ganarium.models._translator import PATCH_LOSSES
 from ganarium.nets.pix2pixhd import LocalEnhancer, MultiscaleDiscriminator, downsample2
 from ganarium.nets.translator import init_normal
@@ -123,6 +125,11 @@ class Pix2PixHD(PairedTranslator):
     @property
     def min_side(self) -> int:
         return 2 * self.multiple  # G1's residual blocks reflect-pad: its bottleneck needs 2 px
+
+    def preview_columns(self, examples: Batch, n: int) -> list[Tensor]:
+        """Input | output | target, label-map inputs (one-hot, boundaries) in colour."""
+        a, out, b = super().preview_columns(examples, n)
+        return [colour_labels(a) if a.shape[1] not in (1, 3) else a, out, b]
 
     def phases(self) -> list[Phase]:
         return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", batch="D")]
