@@ -13,7 +13,6 @@ from pathlib import Path
 
 import torch
 from PIL import Image, UnidentifiedImageError
-from torchvision.transforms import functional as TF
 
 from ganarium.data import DATASETS, DataInfo, GanDataset
 from ganarium.data.transforms import coin, hflip
@@ -31,6 +30,8 @@ def read_image(path: Path, size: int | None, channels: int) -> torch.Tensor:
     center-cropped and resized to ``size`` x ``size`` (``None``: as it is)."""
     if channels not in (1, 3):
         raise DataError(f"images are read with 1 (gray) or 3 (RGB) channels, not {channels}")
+    from torchvision.transforms import functional as TF  # lazily: ~1 s per command
+
     try:
         with Image.open(path) as img:
             img = _eight_bit(img, path).convert("L" if channels == 1 else "RGB")

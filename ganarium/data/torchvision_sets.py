@@ -6,23 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torchvision import datasets as tvd
-from torchvision import transforms as T
 
 from ganarium.data import DATASETS, DataInfo, GanDataset
 from ganarium.errors import DataError
 
-_SETS: dict[str, tuple[Any, int, int, int, str, str]] = {
-    # name: (class, channels, classes, native size, extractor, domain)
-    "mnist": (tvd.MNIST, 1, 10, 28, "digit-classifier", "digits"),
-    "cifar10": (tvd.CIFAR10, 3, 10, 32, "inception", ""),
-    "celeba": (tvd.CelebA, 3, 0, 64, "inception", ""),
+_SETS: dict[str, tuple[str, int, int, int, str, str]] = {
+    # name: (torchvision class, channels, classes, native size, extractor, domain)
+    "mnist": ("MNIST", 1, 10, 28, "digit-classifier", "digits"),
+    "cifar10": ("CIFAR10", 3, 10, 32, "inception", ""),
+    "celeba": ("CelebA", 3, 0, 64, "inception", ""),
 }
 
 
 class TorchvisionDataset(GanDataset):
     def __init__(self, name: str, root: str, split: str, size: int | None, download: bool):
-        cls, channels, classes, native, extractor, domain = _SETS[name]
+        from torchvision import datasets  # lazily: ~1 s per command
+        from torchvision import transforms as T
+
+        cls_name, channels, classes, native, extractor, domain = _SETS[name]
+        cls = getattr(datasets, cls_name)
         size = size or native
         tf = T.Compose(
             ([T.CenterCrop(148)] if name == "celeba" else [])

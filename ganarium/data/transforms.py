@@ -27,7 +27,6 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.nn import functional as F
-from torchvision.transforms import functional as TF
 
 from ganarium.errors import ConfigError, DataError
 
@@ -41,6 +40,8 @@ def read_image_full(path: str | Path, channels: int | None = None) -> Tensor:
     ``channels`` 1 or 3 converts it (gray / RGB); ``None`` keeps 1 for gray files and 3 for
     everything else (palette, RGBA and CMYK files become RGB).
     """
+    from torchvision.transforms import functional as TF  # lazily: ~1 s per command
+
     try:
         with Image.open(path) as img:
             if channels is None:

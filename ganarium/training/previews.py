@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import Dataset
-from torchvision.utils import make_grid, save_image
 
 from ganarium.data.stream import fixed_examples
 from ganarium.recipe import Batch, Preview
@@ -48,6 +47,8 @@ class Previews:
         preview = self.preview(trainer)
         if preview is None:
             return
+        from torchvision.utils import make_grid, save_image  # lazily: ~1 s per command
+
         grid = make_grid(
             preview.images.float().cpu(), nrow=preview.nrow, normalize=True, value_range=(-1, 1)
         )
