@@ -24,12 +24,15 @@ have to be loosened), found by asking the check's own judge, so it holds for eve
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import platform
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -81,6 +84,18 @@ def load_results() -> dict:
     if RESULTS.exists():
         return json.loads(RESULTS.read_text())
     return {"machine": {}, "runs": {}}
+
+
+@contextlib.contextmanager
+def results_file_lock() -> Iterator[None]:
+    """Held while reading, merging and writing docs/robustness.json, so several runs of this
+    script (e.g. two kernel settings at once) each add their runs and lose none."""
+    with open(RESULTS.with_suffix(".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def save_results(results: dict) -> None:
@@ -208,7 +223,8 @@ def main() -> None:
         out["check"] = signature[name]
         figures = ", ".join(f"{k} {v:.3g}" for k, v in out["after"].items())
         verdict = "PASS" if not out["failures"] else "FAIL: " + "; ".join(out["failures"])
-        with lock:
+        with lock, results_file_lock():  # other runs of this script may be saving too
+            results.update(load_results(), machine=results["machine"])
             results["runs"][f"{name}|{seed}|{kernel}"] = out
             save_results(results)
             TABLE.write_text(render(results))
@@ -216,8 +232,10 @@ def main() -> None:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(one, runs))
-    save_results(results)
-    TABLE.write_text(render(results))
+    with results_file_lock():
+        results.update(load_results(), machine=results["machine"])
+        save_results(results)
+        TABLE.write_text(render(results))
     for name, entry in summarise(results).items():
         if name in names:
             print(f"{name}: passes {entry['passes']} of {entry['runs']}")
