@@ -106,6 +106,11 @@ def caption_text(digit: int, thickness: int, slant: int, template: int = 0) -> s
     )
 
 
+def cycling_captions(n: int) -> list[str]:
+    """``n`` captions cycling the ten classes, then the thickness and then the slant words."""
+    return [caption_text(i % 10, (i // 10) % 3, (i // 30) % 3) for i in range(n)]
+
+
 def tokenize(text: str, vocabulary: list[str] | None = None, length: int = CAPTION_LENGTH):
     """One caption -> token ids (length,), 0-padded; an unknown word raises one line."""
     vocab = vocabulary or VOCABULARY

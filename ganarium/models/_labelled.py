@@ -5,13 +5,26 @@ Not a recipe module (the leading underscore keeps the registry from importing it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganarium.hparams import hp
 from ganarium.recipe import eval_mode
+
+# the semi-supervised learning check (SSGAN's; Triple-GAN's extends it): 10 labels per class
+SEMI_SUPERVISED_CHECK = dict(
+    kind="semi-supervised",
+    data="digits",
+    data_options=dict(size=16, labels_per_class=10),
+    steps=1000,
+    model=dict(g_width=32, d_width=32, z_dim=32),
+    train=dict(batch_size=64),
+    bars=dict(margin=0.05),
+)
 
 
 def noise_std(default: float, help: str) -> Any:
@@ -66,6 +79,19 @@ class LabelMemory:
         filled = torch.nonzero(self.y >= 0).flatten()
         pick = filled[torch.randint(len(filled), (n,), device=filled.device)]
         return self.x[pick], self.y[pick]
+
+
+def supervised_loss(
+    classify: Callable[[Tensor], Tensor], labelled: tuple[Tensor, Tensor] | None
+) -> tuple[Tensor, dict[str, Tensor]] | None:
+    """Cross-entropy of ``classify`` on labelled examples (x, y), e.g. a ``LabelMemory`` sample,
+    with its logs ``sup`` and ``train_acc``; None while there are none."""
+    if labelled is None:
+        return None
+    x, y = labelled
+    logits = classify(x)
+    sup = F.cross_entropy(logits, y)
+    return sup, {"sup": sup.detach(), "train_acc": (logits.argmax(1) == y).float().mean()}
 
 
 @torch.no_grad()

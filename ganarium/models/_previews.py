@@ -66,3 +66,9 @@ def colour_labels(x: Tensor, classes: int | None = None) -> Tensor:
     if c > classes:
         out = torch.where(x[:, classes : classes + 1] > 0.5, torch.ones_like(out), out)
     return out * 2 - 1
+
+
+def in_colour(x: Tensor) -> Tensor:
+    """Images (1 or 3 channels) as they are; label maps (any other channel count) in colour
+    (``colour_labels``), e.g. a translator's label-map inputs in its preview."""
+    return x if x.shape[1] in (1, 3) else colour_labels(x)

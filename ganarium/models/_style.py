@@ -1,11 +1,9 @@
 """What StyleGAN and StyleGAN2 share: sampling through the mapping network, style-mixing
-regularization, R1 as a phase of its own (lazy when ``r1_every`` > 1), truncation in W, the
-style-mixing grid and interpolation in W. The subclasses choose the nets and add phases.
-
-``adam_correction`` applies lazy regularization's correction of Adam (Karras et al. 2020, App. B):
-a player regularised every k steps takes lr * c and betas ** c with c = k / (k + 1), since its
-optimizer steps k + 1 times per k minibatches. A conditional subclass (``is_conditional()``)
-passes labels to the mapping network and to D; sampling cycles the classes by default."""
+regularization, R1 as a phase of its own (lazy when ``r1_every`` > 1, with Adam optionally
+corrected for it: ``techniques.lazy_regularization``), truncation in W, the style-mixing grid and
+interpolation in W. The subclasses choose the nets and add phases. A conditional subclass
+(``is_conditional()``) passes labels to the mapping network and to D; sampling cycles the
+classes by default."""
 
 from __future__ import annotations
 
@@ -32,6 +30,8 @@ from ganarium.hparams import (
 )
 from ganarium.latent import LatentSpec
 from ganarium.models import Batch, Phase, Recipe, StepContext, StepOutput
+from ganarium.models._cross_grid import cross_grid
+from ganarium.techniques.lazy_regularization import lazy_adam
 from ganarium.techniques.regularizers import r1_penalty
 
 # the style-mixing grid: rows give the coarse styles (4x4 and 8x8), columns the fine ones
@@ -84,19 +84,11 @@ class StyleRecipe(Latent, Truncation, StyleMixing, Conditional, Recipe):
         """Each player's lazy-regularization interval (the k of the Adam correction)."""
         return {"G": 1, "D": self.hp.r1_every}
 
-    def adam_settings(self, player: str) -> tuple[float, tuple[float, ...]]:
-        """(lr, betas) of a player's Adam, corrected for lazy regularization when asked."""
-        lr, betas = self.hp.lr, tuple(self.hp.betas)
-        k = self.reg_intervals()[player]
-        if self.hp.adam_correction and k > 1:
-            c = k / (k + 1)
-            lr, betas = lr * c, tuple(b**c for b in betas)
-        return lr, betas
-
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         opts = {}
         for player, net in (("G", self.G), ("D", self.D)):
-            lr, betas = self.adam_settings(player)
+            every = self.reg_intervals()[player] if self.hp.adam_correction else 1
+            lr, betas = lazy_adam(self.hp.lr, tuple(self.hp.betas), every)
             opts[player] = torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
         return opts
 
@@ -210,12 +202,7 @@ class StyleRecipe(Latent, Truncation, StyleMixing, Conditional, Recipe):
         z_rows = self.latent.sample(rows, self.device)
         z_cols = self.latent.sample(cols, self.device)
         top, left = self.decode(z_cols), self.decode(z_rows)
-        corner = torch.full_like(top[:1], -1.0)
-        grid = [corner, top]
-        for r in range(rows):
-            cells = self.mix(z_rows[r : r + 1].expand(cols, -1), z_cols)
-            grid += [left[r : r + 1], cells]
-        return torch.cat(grid), cols + 1
+        return cross_grid(top, left, lambda r: self.mix(z_rows[r : r + 1].expand(cols, -1), z_cols))
 
     @torch.no_grad()
     def interpolate(self, steps: int = 8, seeds: tuple[int, int] = (0, 1)) -> Tensor:

@@ -3,13 +3,15 @@ InstaGAN): translators ``G_AB``: A -> B and ``G_BA``: B -> A, critics ``D_A`` (r
 fakes) and ``D_B`` (real B vs G_AB's fakes), one optimizer for both translators ("G") and one for
 both critics ("D"), as the authors' code does.
 
-A subclass picks its nets (``make_translator`` / ``make_critic``), its optimizers and its
-phases. The base gives every such recipe the same outside: ``translate(x, direction)`` both ways
-(the ``TranslatorRecipe``'s, ``_translator.py``), the input | output | cycle preview of held-out
-examples, one-line refusals of data it cannot use. CycleGAN's learning-rate schedule (constant,
-then linear to 0 from half way; Zhu et al. 2017, Sec. 4) is the Trainer's
-``train.lr_schedule=linear`` with ``train.lr_decay_start=0.5``, which CycleGAN and InstaGAN
-declare in ``train_defaults``.
+A subclass picks its nets (``make_translator`` / ``make_critic``), its losses and, where they
+differ from CycleGAN's (G's step, then D's on its fakes), its optimizers and phases; CycleGAN's
+history pools are ``build_pools``. The base gives every such recipe the same outside:
+``translate(x, direction)`` both ways (the ``TranslatorRecipe``'s, ``_translator.py``), the
+input | output | cycle preview of held-out examples, one-line refusals of data it cannot use
+(instance-mask translators: ``_instance_translator.py``). CycleGAN's learning-rate schedule
+(constant, then linear to 0 from half way; Zhu et al. 2017, Sec. 4) is the Trainer's
+``train.lr_schedule=linear`` with ``train.lr_decay_start=0.5`` (``HALF_THEN_LINEAR``), which
+CycleGAN and InstaGAN declare in ``train_defaults``.
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ from ganarium.data import DataInfo
 from ganarium.data.paired import side_shapes
 from ganarium.errors import DataError
 from ganarium.hparams import adam_betas, hp, learning_rate, size, whole
-from ganarium.models import Batch
+from ganarium.models import Batch, Phase, StepContext, StepOutput
 from ganarium.models._translator import TranslatorRecipe
 from ganarium.nets.patchgan import PatchGANDiscriminator
 from ganarium.nets.translator import init_normal
+from ganarium.nn.image_pool import ImagePool
 from ganarium.nn.norms import NORMS
+
+# CycleGAN's schedule: learning rates constant for the first half of training, then linearly to 0
+HALF_THEN_LINEAR: dict[str, Any] = {"lr_schedule": "linear", "lr_decay_start": 0.5}
 
 
 class TwoDomainRecipe(TranslatorRecipe):
@@ -38,6 +44,8 @@ class TwoDomainRecipe(TranslatorRecipe):
     directions = ("AtoB", "BtoA")
     pairings: ClassVar[tuple[str, ...]] = ("unpaired",)
     ema_nets: ClassVar[tuple[str, ...]] = ()  # the papers average nothing
+    pool_a: ImagePool | None = None  # history pools (``build_pools``); none by default
+    pool_b: ImagePool | None = None
 
     @dataclass
     class Hparams(TranslatorRecipe.Hparams):
@@ -99,9 +107,22 @@ class TwoDomainRecipe(TranslatorRecipe):
             "D": self.make_optimizer(d, self.hp.lr_d),
         }
 
-    def critic(self, D: nn.Module, x: Tensor) -> Tensor:
-        """D's patch scores of x as D sees it (through ``model.augment``)."""
-        return D(self.augmenter(x))
+    # -- training --------------------------------------------------------------------------
+    def phases(self) -> list[Phase]:
+        """CycleGAN's order (the authors' code): G's step, then D's on the fakes of that same
+        forward pass, which ``g_loss`` leaves in ``ctx.shared``."""
+        return [Phase("G", self.g_loss, "G"), Phase("D", self.d_loss, "D", batch="G")]
+
+    def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        raise NotImplementedError
+
+    def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
+        raise NotImplementedError
+
+    def critic(self, D: nn.Module, x: Tensor, *inputs: Tensor) -> Tensor:
+        """D's patch scores of x as D sees it (through ``model.augment``); ``inputs`` are what
+        else D reads beside the image (InstaGAN's masks), passed as they are."""
+        return D(self.augmenter(x), *inputs)
 
     # -- translation -----------------------------------------------------------------------
     def translator(self, direction: str) -> nn.Module:
@@ -125,9 +146,15 @@ class TwoDomainRecipe(TranslatorRecipe):
         ]
 
     # -- pools and state -------------------------------------------------------------------
+    def build_pools(self, size: int) -> None:
+        """CycleGAN's history pools of generated images (``nn.image_pool``; 0: off), one per
+        critic: ``pool_a`` holds G_BA's fakes for D_A, ``pool_b`` G_AB's for D_B."""
+        self.pool_a, self.pool_b = ImagePool(size), ImagePool(size)
+
     def pools(self) -> dict[str, Any]:
-        """Training-state objects with state_dict / load_state_dict (history pools)."""
-        return {}
+        """Training-state objects with state_dict / load_state_dict: the history pools, once
+        ``build_pools`` made them."""
+        return {} if self.pool_a is None else {"pool_a": self.pool_a, "pool_b": self.pool_b}
 
     def extra_state(self) -> dict[str, Any]:
         return {name: pool.state_dict() for name, pool in self.pools().items()}

@@ -19,6 +19,7 @@ from ganarium.capabilities.truncation import Truncation
 from ganarium.data import DataInfo
 from ganarium.hparams import hp, loss_weight, override, positive, size, switch, whole
 from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
+from ganarium.models._standing import standing_generator_statistics
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.models.cgan import CONDITIONAL_CHECK
 from ganarium.nets.biggan import BigGANDiscriminator, BigGANGenerator
@@ -28,34 +29,18 @@ from ganarium.nets.biggan_official import (
     OfficialBigGANGenerator,
     init_weights,
 )
-from ganarium.nn.norms import standing_statistics
 from ganarium.techniques.losses import LOSSES
 from ganarium.techniques.regularizers import orthogonal_penalty
+from ganarium.techniques.truncation import truncate_latent
 
 ARCHS = ("compact", "official")
-
-
-def truncate_latent(z: Tensor, threshold: float) -> Tensor:
-    """Resample every entry of z with |z| > threshold from N(0, 1) until none is left: samples
-    from a truncated normal (Brock et al. 2019, Sec. 3.1). Lower thresholds trade variety for
-    fidelity."""
-    if threshold <= 0:
-        raise ValueError(f"truncation threshold must be > 0, got {threshold}")
-    z = z.clone()
-    out = z.abs() > threshold
-    while out.any():
-        z[out] = torch.randn(int(out.sum()), device=z.device, dtype=z.dtype)
-        out = z.abs() > threshold
-    return z
-
 
 BIGGAN_CHECK: dict[str, Any] = {
     **CONDITIONAL_CHECK,
     "steps": 1200,
     "model": dict(g_width=8, d_width=8, z_dim=30, shared_dim=16, lr_g=2e-4, lr_d=4e-4),
-    "reason": "1200 steps (slow): with residual nets and two D steps per G step, class "
-    "accuracy is 0.42 at 600 steps and 0.76 at 900; lr_G 2e-4 / lr_D 4e-4 instead of "
-    "5e-5 / 2e-4, which are for batch 2048 over 10^5 steps",
+    "reason": "1200 steps (slow; class accuracy 0.42 at 600 steps, 0.76 at 900); lr_G 2e-4 / "
+    "lr_D 4e-4, not the 5e-5 / 2e-4 made for batch 2048 over 10^5 steps",
     "slow": True,
 }
 
@@ -80,8 +65,8 @@ BIGGAN_CHECK: dict[str, Any] = {
         **{
             **BIGGAN_CHECK,
             "model": {**BIGGAN_CHECK["model"], "g_width": 16, "d_width": 16},
-            "reason": BIGGAN_CHECK["reason"] + "; width 16, not 8: the deep blocks' bottleneck "
-            "is a quarter of the width, and at width 8 class accuracy is 0.46 after 1200 steps",
+            "reason": BIGGAN_CHECK["reason"] + "; width 16 (the deep bottleneck is a quarter "
+            "of it): at width 8 class accuracy is 0.46 after 1200 steps",
         }
     ),
 )
@@ -144,67 +129,28 @@ class BigGAN(Truncation, AdversarialRecipe):
             return super().check()
 
     def build(self, info: DataInfo) -> None:
-        if self.hp.arch == "official":
-            self.build_official(info)
-        else:
-            self.build_compact(info)
-        self.adv = LOSSES.get(self.hp.loss)
+        hp, ninfo = self.hp, self.net_info(info)
+        g = dict(z_dim=hp.z_dim, width=hp.g_width, shared_dim=hp.shared_dim, deep=hp.deep)
+        d = dict(width=hp.d_width, norm=hp.d_norm, cond=hp.d_cond, deep=hp.deep)
+        if hp.arch == "official":  # ganarium.nets.biggan_official: the authors' nets
+            official = dict(attn=hp.attn_res, init=hp.init or "ortho")
+            self.G = OfficialBigGANGenerator(
+                ninfo, shared=hp.g_shared, hier=hp.hier, **g, **official
+            )
+            self.D = OfficialBigGANDiscriminator(ninfo, **d, **official)
+        else:  # ganarium.nets.biggan: width * 2**k channels, for CPU checks
+            self.G = BigGANGenerator(ninfo, attn_res=hp.attn_res, **g)
+            self.D = BigGANDiscriminator(ninfo, attn_res=hp.attn_res, **d)
+            if hp.init is not None:
+                init_weights(self.G, hp.init)
+                init_weights(self.D, hp.init)
+        self.adv = LOSSES.get(hp.loss)
         self.latent = self.make_latent()
-
-    def build_compact(self, info: DataInfo) -> None:
-        """Small nets (``ganarium.nets.biggan``): width * 2**k channels, for CPU checks."""
-        ninfo = self.net_info(info)
-        common = dict(deep=self.hp.deep, attn_res=self.hp.attn_res)
-        self.G = BigGANGenerator(
-            ninfo,
-            z_dim=self.hp.z_dim,
-            width=self.hp.g_width,
-            shared_dim=self.hp.shared_dim,
-            **common,
-        )
-        self.D = BigGANDiscriminator(
-            ninfo, width=self.hp.d_width, norm=self.hp.d_norm, cond=self.hp.d_cond, **common
-        )
-        if self.hp.init is not None:
-            init_weights(self.G, self.hp.init)
-            init_weights(self.D, self.hp.init)
-
-    def build_official(self, info: DataInfo) -> None:
-        """The authors' nets (``ganarium.nets.biggan_official``) at ``g_width`` / ``d_width``."""
-        ninfo = self.net_info(info)
-        init = self.hp.init or "ortho"
-        common = dict(deep=self.hp.deep, attn=self.hp.attn_res, init=init)
-        self.G = OfficialBigGANGenerator(
-            ninfo,
-            z_dim=self.hp.z_dim,
-            width=self.hp.g_width,
-            shared_dim=self.hp.shared_dim,
-            shared=self.hp.g_shared,
-            hier=self.hp.hier,
-            **common,
-        )
-        self.D = OfficialBigGANDiscriminator(
-            ninfo, width=self.hp.d_width, norm=self.hp.d_norm, cond=self.hp.d_cond, **common
-        )
 
     def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
         if self.hp.optimizer == "adam":
             return torch.optim.Adam(params, lr=lr, betas=tuple(self.hp.betas), eps=self.hp.adam_eps)
         return super().make_optimizer(params, lr)
-
-    @torch.no_grad()
-    def accumulate_standing_stats(self, passes: int | None = None) -> None:
-        """Re-estimate the sampling G's batch-norm statistics as the average over ``passes``
-        forward passes of ``standing_batch`` fresh z (and random labels), as BigGAN's
-        ``accumulate_standing_stats`` does; weights and spectral-norm vectors stay put."""
-        G = self.net_for_sampling("G")
-        k = self.info.num_classes if self.hp.conditional else 0
-
-        def inputs(n: int) -> tuple[Tensor, Tensor | None]:
-            y = torch.randint(0, k, (n,), device=self.device) if k else None
-            return self.latent.sample(n, self.device), y
-
-        standing_statistics(G, inputs, passes or self.hp.standing_stats, self.hp.standing_batch)
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         loss, logs = super().g_loss(batch, ctx)
@@ -225,10 +171,10 @@ class BigGAN(Truncation, AdversarialRecipe):
         z: Tensor | None = None,
         truncation: float | None = None,
     ) -> Tensor:
-        """n samples; ``truncation`` resamples latent entries with |z| above it. With
-        ``standing_stats`` > 0, G's batch-norm statistics are re-estimated first."""
+        """n samples; ``truncation`` resamples latent entries with |z| above it; standing
+        statistics first when ``standing_stats`` > 0."""
         if self.hp.standing_stats > 0:
-            self.accumulate_standing_stats()
+            standing_generator_statistics(self, self.hp.standing_stats, self.hp.standing_batch)
         if z is None:
             z = self.latent.sample(n, self.device)
         if truncation is not None:

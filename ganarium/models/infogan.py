@@ -1,9 +1,9 @@
 """InfoGAN (Chen et al. 2016, "InfoGAN: Interpretable Representation Learning by Information
 Maximizing Generative Adversarial Nets"). G reads noise z plus latent codes c (one categorical,
-some uniform continuous); a head Q on D's shared body recovers c from G(z, c), and both players
-add lambda * L_I, the variational lower bound of I(c; G(z, c)) (Eq. 5-6):
+some uniform continuous; ``models/_coded.py``); a head Q on D's shared body recovers c from
+G(z, c), and both players add lambda * L_I, the variational lower bound of I(c; G(z, c)):
 
-    min_{G,Q} max_D V(D, G) - lambda L_I(G, Q),  L_I = E log Q(c | G(z, c)) + H(c).
+    min_{G,Q} max_D V(D, G) - lambda L_I(G, Q),  L_I = E log Q(c | G(z, c)) + H(c)  (Eq. 5-6).
 
 Q is a softmax over the categorical code and a factored Gaussian (mean, log-std) over each
 continuous code. No labels are used: the categorical code finds the classes by itself.
@@ -11,58 +11,18 @@ continuous code. No labels are used: the categorical code finds the classes by i
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganarium.capabilities.codes import Codes
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError
-from ganarium.hparams import hp, loss_weight, override, positive, size, whole
-from ganarium.latent import DISTRIBUTIONS, Code, LatentSpec
-from ganarium.models import (
-    Batch,
-    LearningCheck,
-    Phase,
-    StepContext,
-    StepOutput,
-    eval_mode,
-    register,
-)
-from ganarium.models.adversarial import AdversarialRecipe
+from ganarium.hparams import loss_weight, override, size
+from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
+from ganarium.models._coded import CodedRecipe
 from ganarium.models.dcgan import DIGITS_CHECK
-from ganarium.nets import NETS
 from ganarium.techniques.losses import LOSSES
-
-
-class CodedGenerator(nn.Module):
-    """Wraps a generator so it reads (noise z, categorical code, continuous codes):
-    (B, z_dim), (B,), (B, n_cont) -> images. ``z_dim`` is the noise size alone."""
-
-    def __init__(
-        self,
-        base: nn.Module,
-        noise_dim: int,
-        n_categories: int,
-        n_continuous: int,
-        categorical_as_label: bool = False,
-        code_scale: float = 1.0,
-    ) -> None:
-        super().__init__()
-        self.base, self.code_scale = base, code_scale
-        self.z_dim, self.n_categories, self.n_continuous = noise_dim, n_categories, n_continuous
-        self.categorical_as_label = categorical_as_label
-
-    def forward(self, z: Tensor, cat: Tensor, cont: Tensor) -> Tensor:
-        if self.categorical_as_label:  # the base generator conditions on it like on a class
-            return self.base(torch.cat([z, cont], 1), cat)
-        one_hot = F.one_hot(cat, self.n_categories).to(z.dtype) * self.code_scale
-        code = torch.cat([one_hot, cont], 1)
-        return self.base(torch.cat([z, code], 1))
 
 
 @register(
@@ -83,31 +43,18 @@ class CodedGenerator(nn.Module):
         "check reaches purity 0.615 / 0.597 (seeds 0 / 1), no margin over the bar",
     ),
 )
-class InfoGAN(Codes, AdversarialRecipe):
+class InfoGAN(CodedRecipe):
     auto_image_net = "infogan"  # the paper's MNIST nets (FC-1024 layers); any image net works
 
     @dataclass
-    class Hparams(AdversarialRecipe.Hparams):
+    class Hparams(CodedRecipe.Hparams):
         z_dim: int = override(62)
         lr_g: float = override(0.001)
-        n_categories: int = whole(10, "values of the categorical code", minimum=2)
-        n_continuous: int = whole(2, "number of continuous codes, each U(-1, 1)", minimum=0)
         info_weight: float = loss_weight(1.0, "lambda of the categorical code's information term")
         continuous_weight: float = loss_weight(
             0.1, "lambda of the continuous codes' information term"
         )
         q_width: int = size(128, "width of Q's hidden layer")
-        code_scale: float = positive(1.0, "magnitude of the one-hot code at G's input")
-        code_input: str = hp(
-            "concat",
-            "how the categorical code enters G: concat, cbn or hadamard",
-            choices=("concat", "cbn", "hadamard"),
-        )
-        z_dist: str = hp(
-            "normal",
-            "distribution of the noise z: normal (N(0, I)) or uniform (U(-1, 1), as the official code draws it)",
-            choices=DISTRIBUTIONS,
-        )
 
         def check(self) -> str | None:
             if self.conditional:
@@ -116,20 +63,7 @@ class InfoGAN(Codes, AdversarialRecipe):
 
     def build(self, info: DataInfo) -> None:
         hp = self.hp
-        unlabelled = dataclasses.replace(info, num_classes=0)
-        as_label = hp.code_input != "concat"
-        code_dim = hp.n_continuous if as_label else hp.n_categories + hp.n_continuous
-        g_info = dataclasses.replace(info, num_classes=hp.n_categories) if as_label else unlabelled
-        family = NETS.get(self.net_family_name(info))
-        g_kw: dict[str, Any] = {"z_dim": hp.z_dim + code_dim, "norm": hp.g_norm, "cond": "none"}
-        if as_label:
-            g_kw["cond"] = hp.code_input
-        if hp.g_width is not None:
-            g_kw["width"] = hp.g_width
-        base = family.generator(g_info, **g_kw)
-        self.G = CodedGenerator(
-            base, hp.z_dim, hp.n_categories, hp.n_continuous, as_label, hp.code_scale
-        )
+        self.G = self.make_coded_generator()
         self.D = self.make_discriminator(cond="none")
         # Q: FC-BN-lReLU-FC on D's features (Appendix C), outputs category logits, means, log-stds
         self.Q = nn.Sequential(
@@ -140,22 +74,6 @@ class InfoGAN(Codes, AdversarialRecipe):
         )
         self.adv = LOSSES.get(hp.loss)
         self.latent = self.make_latent()
-
-    def make_latent(self) -> LatentSpec:
-        """Noise z (``z_dist``) with the codes ``cat`` (categorical) and ``c1``, ``c2``, ...
-        (continuous, U(-1, 1))."""
-        k, m = self.hp.n_categories, self.hp.n_continuous
-        codes = (
-            Code("cat", "categorical", k),
-            *(Code(f"c{i + 1}", "continuous", 1) for i in range(m)),
-        )
-        return LatentSpec(self.hp.z_dim, self.hp.z_dist, codes)
-
-    def sample_codes(self, n: int, device: torch.device | str) -> tuple[Tensor, Tensor]:
-        """(categorical code (n,), continuous codes (n, n_continuous) in U(-1, 1), as in Sec. 6)."""
-        cat = torch.randint(0, self.hp.n_categories, (n,), device=device)
-        cont = torch.rand(n, self.hp.n_continuous, device=device) * 2 - 1
-        return cat, cont
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {
@@ -171,9 +89,10 @@ class InfoGAN(Codes, AdversarialRecipe):
 
     # -- the information term --------------------------------------------------------------
     def info_loss(self, h: Tensor, cat: Tensor, cont: Tensor) -> tuple[Tensor, Tensor]:
-        """-L_I up to the constant H(c): cross-entropy of the categorical code plus the Gaussian
-        negative log-likelihood of the continuous codes. Returns (loss, categorical accuracy)."""
-        q = self.Q(h)
+        """-L_I up to the constant H(c): cross-entropy of the categorical code (n, 1) plus the
+        Gaussian negative log-likelihood of the continuous codes. Returns (loss, categorical
+        accuracy)."""
+        q, cat = self.Q(h), cat[:, 0]
         k, m = self.hp.n_categories, self.hp.n_continuous
         logits, mean, log_std = q[:, :k], q[:, k : k + m], q[:, k + m :].clamp(-4, 2)
         loss = self.hp.info_weight * F.cross_entropy(logits, cat)
@@ -204,65 +123,3 @@ class InfoGAN(Codes, AdversarialRecipe):
         h = self.D.features(self.augmenter(fake))
         info, _ = self.info_loss(h, cat, cont)
         return self.adv.g(self.D.head(h).squeeze(1)) + info, {"info": info.detach()}
-
-    # -- sampling --------------------------------------------------------------------------
-    @torch.no_grad()
-    def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
-        """n samples; ``labels`` set the categorical code (not a class: the code's meaning is
-        learned). Unset codes are drawn."""
-        return self.generate_with_codes(n, {} if labels is None else {"cat": labels}, z)
-
-    @torch.no_grad()
-    def generate_with_codes(
-        self, n: int, codes: dict[str, Tensor], z: Tensor | None = None
-    ) -> Tensor:
-        """n samples with the named codes set: ``cat`` (n,) categorical values, ``c1``, ``c2``
-        ... (n,) continuous values. The codes not given are drawn, and so is z when not given."""
-        unknown = set(codes) - set(self.code_names())
-        if unknown:
-            raise ConfigError(
-                f"unknown code {sorted(unknown)[0]!r}: this model has {', '.join(self.code_names())}"
-            )
-        dev = self.device
-        cat, cont = self.sample_codes(n, dev)
-        z = self.latent.sample(n, dev) if z is None else z.to(dev)
-        if "cat" in codes:
-            cat = codes["cat"].to(dev)
-        for i, name in enumerate(self.code_names()[1:]):
-            if name in codes:
-                cont[:, i] = codes[name].to(dev)
-        return self._decode(z, cat, cont)
-
-    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """G(z, c) differentiable in the noise z, with the categorical code ``labels`` (cycling
-        0..K-1 when none are given) and the continuous codes at 0."""
-        cat = labels if labels is not None else torch.arange(len(z)) % self.hp.n_categories
-        cont = torch.zeros(len(z), self.hp.n_continuous)
-        return self._decode(z.to(self.device), cat.to(self.device), cont.to(self.device))
-
-    def _decode(self, z: Tensor, cat: Tensor, cont: Tensor) -> Tensor:
-        G = self.net_for_sampling("G")
-        with eval_mode(G):
-            return G(z, cat, cont)
-
-    @torch.no_grad()
-    def code_traversal(self, code: str = "c1", steps: int = 10) -> tuple[Tensor, int]:
-        """The paper's Fig. 2 grid. 'c1', 'c2', ...: rows are categorical values, columns vary
-        that continuous code over [-2, 2] with one noise vector and other codes at 0.
-        'cat': rows are noise vectors, columns the categorical values. Returns (images, nrow)."""
-        k, dev = self.hp.n_categories, self.device
-        continuous = self.code_names()[1:]
-        if code == "cat":
-            z = self.latent.sample(k, dev).repeat_interleave(k, 0)
-            zeros = {c: torch.zeros(k * k, device=dev) for c in continuous}
-            cat = torch.arange(k, device=dev).repeat(k)
-            return self.generate_with_codes(k * k, {"cat": cat, **zeros}, z), k
-        if code not in continuous:
-            raise ConfigError(
-                f"unknown code {code!r}: this model has {', '.join(self.code_names())}"
-            )
-        z = self.latent.sample(1, dev).expand(k * steps, -1)
-        codes = {c: torch.zeros(k * steps, device=dev) for c in continuous}
-        codes[code] = torch.linspace(-2, 2, steps, device=dev).repeat(k)
-        codes["cat"] = torch.arange(k, device=dev).repeat_interleave(steps)
-        return self.generate_with_codes(k * steps, codes, z), steps

@@ -1,22 +1,17 @@
 """InstaGAN (Mo et al. 2019, "InstaGAN: Instance-aware Image-to-Image Translation"): CycleGAN's
-two translators and critics, each now taking an image with its set of instance masks
+two translators and critics, each taking an image with its set of instance masks
 (``nets/instagan.py``) and returning the translated image and masks, trained with (Sec. 2.2)
 
     L = L_LSGAN + lambda_cyc L_cyc + lambda_idt L_idt + lambda_ctx L_ctx
 
-where L_cyc and L_idt are CycleGAN's L1 cycle and identity terms on images and masks alike,
-and the context-preserving loss L_ctx = ||w(a, b') (x - y')||_1 + ||w(b, a') (y - x')||_1, with
+L_cyc and L_idt are CycleGAN's L1 cycle and identity terms on images and masks alike; the
+context-preserving loss L_ctx = ||w(a, b') (x - y')||_1 + ||w(b, a') (y - x')||_1, with
 w = (1 - union of the input masks)(1 - union of the output masks), keeps the pixels away from
-every instance unchanged (lambdas 10, 10, 10 as in the paper). Sequential mini-batch
-translation (Sec. 2.3): the instances are translated ``instances_per_step`` at a time, each
-iteration's output (detached) the next one's input, the content losses on each iteration's
-instances and the GAN loss on its image with the masks translated so far. Here one optimizer
-step follows all iterations of a batch (their gradients summed) rather than one per iteration,
-and D learns from the final iteration's fakes (through CycleGAN's history pool).
-
-Batches: ``image``/``mask`` (A, masks (N, K, H, W) in {0, 1}; empty slots all 0) and
-``image_b``/``mask_b`` (``data=instance-scenes``). ``translate(x, direction, masks=)`` returns
-the image; ``translate_instances`` the image and its masks.
+every instance unchanged (lambdas 10, 10, 10). Sequential mini-batch translation (Sec. 2.3):
+``instances_per_step`` instances at a time, each iteration's output (detached) the next one's
+input, the content losses on each iteration's instances and the GAN loss on its image with the
+masks translated so far. One optimizer step follows all iterations of a batch (their gradients
+summed), and D learns from the final iteration's fakes through CycleGAN's history pools.
 """
 
 from __future__ import annotations
@@ -28,19 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganarium.capabilities.instance_masks import InstanceMasks
 from ganarium.data import DataInfo
-from ganarium.errors import DataError
 from ganarium.hparams import loss_weight, whole
-from ganarium.models import (
-    Batch,
-    LearningCheck,
-    Phase,
-    StepContext,
-    StepOutput,
-    register,
-)
-from ganarium.models._twodomain import TwoDomainRecipe
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
+from ganarium.models._instance_translator import InstanceTranslatorRecipe
+from ganarium.models._twodomain import HALF_THEN_LINEAR
 from ganarium.nets.instagan import (
     InstaDiscriminator,
     InstaGenerator,
@@ -49,19 +36,10 @@ from ganarium.nets.instagan import (
     translate_instances_padded,
     union,
 )
-from ganarium.nn.image_pool import ImagePool, query_packed
+from ganarium.nn.image_pool import query_packed
 from ganarium.techniques.losses import least_squares_d
 
-# measured at seed 0, 600 steps (the check's other settings): with the paper's instance norm in
-# G the masked squares become discs (0.94) but the background L1 stays at 0.127 (0.116 with
-# width 16 on 20 px scenes): instance norm removes each image's per-channel means, which is the
-# colour of a smooth field, and the decoder restores it only roughly; with batch norm 0.974 /
-# 0.069. 600 steps took 287 s on one thread of the shared 2-core machine, hence slow.
-INSTAGAN_REASON = (
-    "batch norm in G (paper: instance norm): with instance norm the background L1 stays at 0.127, "
-    "since it discards each scene's per-channel means, the colour of its smooth field; 1 "
-    "downsampling and width 8 for the CPU budget"
-)
+Scene = tuple[Tensor, Tensor]  # an image (N, C, H, W) with its instance masks (N, K, H, W)
 
 
 @register(
@@ -78,17 +56,17 @@ INSTAGAN_REASON = (
         train=dict(batch_size=8),
         steps=600,
         bars=dict(target_kind=0.8, background_l1=0.1, margin=0.3),
-        reason=INSTAGAN_REASON,
+        reason="batch norm in G (paper: instance norm): with instance norm the background L1 "
+        "stays at 0.127, since it discards each scene's per-channel means, the colour of its "
+        "smooth field; 1 downsampling and width 8 for the CPU budget",
         slow=True,
     ),
 )
-class InstaGAN(InstanceMasks, TwoDomainRecipe):
-    # CycleGAN's schedule: constant for the first half of training, then linearly to 0
-    train_defaults: ClassVar[dict[str, Any]] = {"lr_schedule": "linear", "lr_decay_start": 0.5}
-    preview_keys = ("image", "mask", "image_b", "mask_b")
+class InstaGAN(InstanceTranslatorRecipe):
+    train_defaults: ClassVar[dict[str, Any]] = dict(HALF_THEN_LINEAR)
 
     @dataclass
-    class Hparams(TwoDomainRecipe.Hparams):
+    class Hparams(InstanceTranslatorRecipe.Hparams):
         g_blocks: int = whole(
             9, "residual blocks, split between the encoders and the decoders", minimum=0
         )
@@ -110,14 +88,8 @@ class InstaGAN(InstanceMasks, TwoDomainRecipe):
         )
 
     def build(self, info: DataInfo) -> None:
-        self.k = int(info.extras.get("instances", 0))
-        if self.k < 1:
-            raise DataError(
-                f"instagan translates images with instance masks, but {info.name!r} has none: "
-                "use data=instance-scenes (batches with 'mask' and 'mask_b')"
-            )
         super().build(info)
-        self.pool_a, self.pool_b = ImagePool(self.hp.pool_size), ImagePool(self.hp.pool_size)
+        self.build_pools(self.hp.pool_size)
 
     def make_translator(self, c_in: int, c_out: int) -> nn.Module:
         return InstaGenerator(
@@ -127,53 +99,34 @@ class InstaGAN(InstanceMasks, TwoDomainRecipe):
     def make_critic(self, channels: int) -> nn.Module:
         return InstaDiscriminator(channels, self.hp.d_width, self.hp.d_layers, self.hp.d_norm)
 
-    def pools(self) -> dict[str, Any]:
-        return {"pool_a": self.pool_a, "pool_b": self.pool_b}
-
-    def phases(self) -> list[Phase]:
-        return [Phase("G", self.g_loss, "G"), Phase("D", self.d_loss, "D", batch="G")]
-
-    # -- sequential translation --------------------------------------------------------------
-    def sequential(self, G: nn.Module, x: Tensor, masks: Tensor, present: Tensor) -> list[tuple]:
-        return sequential_translation(G, x, masks, present, self.hp.instances_per_step)
-
     def direction_terms(
-        self,
-        G: nn.Module,
-        back: nn.Module,
-        D: nn.Module,
-        x: Tensor,
-        masks01: Tensor,
-        other: Tensor,
-        other01: Tensor,
+        self, G: nn.Module, back: nn.Module, D: nn.Module, source: Scene, target: Scene
     ) -> tuple[dict[str, Tensor], tuple[Tensor, Tensor, Tensor]]:
-        """G's terms for one direction (source x with its masks; ``other`` a real image of the
-        target domain with its masks, for the identity term), and the final fake for D."""
-        a, p = masks01 * 2 - 1, presence(masks01)
-        zero = x.new_zeros(())
-        adv, cycle, context, identity = zero, zero, zero, zero
+        """G's terms for one direction (``source`` an image with its masks in {0, 1}, ``target``
+        a real image of the other domain with its masks, for the identity term; ``back`` the
+        other translator, D the target's critic), and the final fake for D."""
+        (x, masks01), (other, other01) = source, target
+        a, p, per_step = masks01 * 2 - 1, presence(masks01), self.hp.instances_per_step
+        adv = cycle = context = identity = x.new_zeros(())
         done = torch.full_like(a, -1.0)
-        for x_m, a_m, p_m, y_m, b_m, sl in self.sequential(G, x, a, p):
+        for x_m, a_m, p_m, y_m, b_m, sl in sequential_translation(G, x, a, p, per_step):
             done = torch.cat([done[:, : sl.start], b_m, done[:, sl.stop :]], 1)
             shown = torch.cat([p[:, : sl.stop], torch.zeros_like(p[:, sl.stop :])], 1)
-            adv = adv + (self.critic_of(D, y_m, done, shown) - 1).pow(2).mean()
+            adv = adv + (self.critic(D, y_m, done, shown) - 1).pow(2).mean()
             x_back, a_back = back(y_m, b_m, p_m)
             cycle = cycle + F.l1_loss(x_back, x_m) + F.l1_loss(a_back, a_m)
             w = (1 - union(a_m)) * (1 - union(b_m))
             context = context + (w * (x_m - y_m)).abs().mean()
         fake = (y_m.detach(), done.detach(), p)
         o, q = other01 * 2 - 1, presence(other01)
-        for x_m, a_m, _, y_m, b_m, _ in self.sequential(G, other, o, q):
+        for x_m, a_m, _, y_m, b_m, _ in sequential_translation(G, other, o, q, per_step):
             identity = identity + F.l1_loss(y_m, x_m) + F.l1_loss(b_m, a_m)
         return {"adv": adv, "cycle": cycle, "identity": identity, "context": context}, fake
 
-    def critic_of(self, D: nn.Module, x: Tensor, masks: Tensor, present: Tensor) -> Tensor:
-        return D(self.augmenter(x), masks, present)
-
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         x, a, y, b = batch["image"], batch["mask"], batch["image_b"], batch["mask_b"]
-        ab, fake_b = self.direction_terms(self.G_AB, self.G_BA, self.D_B, x, a, y, b)
-        ba, fake_a = self.direction_terms(self.G_BA, self.G_AB, self.D_A, y, b, x, a)
+        ab, fake_b = self.direction_terms(self.G_AB, self.G_BA, self.D_B, (x, a), (y, b))
+        ba, fake_a = self.direction_terms(self.G_BA, self.G_AB, self.D_A, (y, b), (x, a))
         ctx.shared["fakes"] = (fake_a, fake_b)
         weight = {
             "adv": 1.0,
@@ -191,55 +144,13 @@ class InstaGAN(InstanceMasks, TwoDomainRecipe):
             ("d_a", self.D_A, self.pool_a, batch["image"], batch["mask"], fake_a),
             ("d_b", self.D_B, self.pool_b, batch["image_b"], batch["mask_b"], fake_b),
         ):
-            real = self.critic_of(D, x, m * 2 - 1, presence(m))
+            real = self.critic(D, x, m * 2 - 1, presence(m))
             if name == "d_b":
                 self.augmenter.observe(real.detach())
-            d = least_squares_d(real, self.critic_of(D, *query_packed(pool, fake)))
+            d = least_squares_d(real, self.critic(D, *query_packed(pool, fake)))
             loss, logs[name] = loss + d, d.detach()
         return loss, logs
 
-    # -- translation -----------------------------------------------------------------------------
-    @torch.no_grad()
-    def translate_instances(
-        self, x: Tensor, masks: Tensor, direction: str = "AtoB"
-    ) -> tuple[Tensor, Tensor]:
-        """Images (N, C, H, W) in [-1, 1] with instance masks (N, K', H, W) in {0, 1} (K' <= K;
-        any H, W) -> (translated images, translated masks in [0, 1]), sequentially."""
-        G = self.translator(direction)
-        want = (self.shape_a if direction == "AtoB" else self.shape_b)[0]
-        if (
-            x.dim() != 4
-            or x.shape[1] != want
-            or masks.shape[0] != x.shape[0]
-            or masks.shape[-2:] != x.shape[-2:]
-        ):
-            raise DataError(
-                f"{direction} translates (N, {want}, H, W) images with (N, K, H, W) masks, got "
-                f"{tuple(x.shape)} and {tuple(masks.shape)}"
-            )
-        if masks.shape[1] > self.k:
-            raise DataError(
-                f"this instagan was trained with {self.k} instance slots, got {masks.shape[1]} masks: "
-                f"pass at most {self.k} (or train with data.instances={masks.shape[1]})"
-            )
-        return translate_instances_padded(
-            G, x.to(self.device), masks.to(self.device).float(), self.k, self.hp.instances_per_step
-        )
-
-    @torch.no_grad()
-    def translate(self, x: Tensor, direction: str = "AtoB", masks: Tensor | None = None) -> Tensor:
-        """Images (N, C, H, W) -> translations; only the instances in ``masks`` (N, K, H, W)
-        in {0, 1} are translated (none when no masks are given: the context alone)."""
-        if masks is None:
-            masks = torch.zeros(len(x), 1, *x.shape[-2:], device=x.device)
-        return self.translate_instances(x, masks, direction)[0]
-
-    def preview_columns(self, examples: Batch, n: int) -> list[Tensor]:
-        """Rows of A | its masks | A -> B | the translated masks | B | B -> A."""
-        x, a, y, b = (examples[k] for k in ("image", "mask", "image_b", "mask_b"))
-        rows = max(1, min(len(x), n // 6))
-        x, a, y, b = (t[:rows].to(self.device) for t in (x, a, y, b))
-        fake_b, mask_fb = self.translate_instances(x, a, "AtoB")
-        fake_a, _ = self.translate_instances(y, b, "BtoA")
-        union_of = lambda m: m.amax(1, keepdim=True) * 2 - 1  # noqa: E731
-        return [x, union_of(a), fake_b, union_of(mask_fb), y, fake_a]
+    def run_instances(self, G: nn.Module, x: Tensor, masks01: Tensor) -> tuple[Tensor, Tensor]:
+        """Padded to G's multiple, the masks to k slots, translated sequentially."""
+        return translate_instances_padded(G, x, masks01, self.k, self.hp.instances_per_step)

@@ -8,11 +8,8 @@ conditional multi-scale PatchGANs D_1..D_k, and the objective (Eq. 4)
 with the least-squares GAN loss and lambda = 10, as the authors' code. Coarse to fine (Sec. 3.2):
 for the first ``coarse_fraction`` of the steps G1 alone learns at half resolution against the
 same discriminators; then the local enhancer joins and the whole G trains at full size.
-Its Cityscapes input, 35 one-hot label channels plus the instance-boundary map (Sec. 3.4), is the
-``label-maps`` dataset's (``ganarium.data.label_maps``); previews show it in colour. Left out:
-the instance-wise feature encoder and the optional VGG perceptual loss (no VGG weights offline).
-``norm_affine=False, d_padding=2`` builds the nets as the authors' code (plain instance norm,
-biased convolutions, PatchGAN convs padded by 2); both take non-square images (2048x1024).
+Cityscapes' label maps (Sec. 3.4) are the ``label-maps`` dataset's. Left out: the instance-wise
+feature encoder and the optional VGG perceptual loss.
 """
 
 from __future__ import annotations
@@ -26,11 +23,17 @@ from ganarium.data import DataInfo
 from ganarium.hparams import fraction, hp, loss_weight, override, switch, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._paired import PairedTranslator
-from ganarium.models._previews import colour_labels
+from ganarium.models._previews import in_colour
 from ganarium.models._translator import PATCH_LOSSES
 from ganarium.nets.pix2pixhd import LocalEnhancer, MultiscaleDiscriminator, downsample2
 from ganarium.nets.translator import init_normal
 from ganarium.techniques.losses import LOSSES
+from ganarium.techniques.multiscale import (
+    feature_matching_l1,
+    multiscale_d_loss,
+    multiscale_g_loss,
+)
+from ganarium.techniques.pairs import augment_together
 
 
 @register(
@@ -55,10 +58,8 @@ from ganarium.techniques.losses import LOSSES
         ),
         train=dict(batch_size=32),
         bars=dict(psnr_margin=1.0, label_kept=0.85),
-        reason="16x16 edges -> digits; G1 of width 32 with 2 downsamplings and 3 blocks, G2 of "
-        "width 16 with 1 block, 2 one-layer PatchGANs of width 32, batch 32, 600 steps, instead "
-        "of the paper's 4 downsamplings, 9 + 3 blocks, 3 three-layer D at 2048x1024, batch 1; "
-        "sized for one CPU thread",
+        reason="nets and steps sized for one CPU thread at 16x16 (the paper: 4 downsamplings, "
+        "9 + 3 blocks, 3 three-layer D at 2048x1024, batch 1)",
     ),
 )
 class Pix2PixHD(PairedTranslator):
@@ -94,32 +95,13 @@ class Pix2PixHD(PairedTranslator):
         )
 
     def build_nets(self, info: DataInfo) -> None:
-        c_a, c_b = self.shape_a[0], self.shape_b[0]
-        hp = self.hp
-        self.G = init_normal(
-            LocalEnhancer(
-                c_a,
-                c_b,
-                hp.width,
-                hp.global_downsamplings,
-                hp.global_blocks,
-                hp.local_blocks,
-                hp.norm,
-                affine=hp.norm_affine,
-            )
-        )
-        self.D = init_normal(
-            MultiscaleDiscriminator(
-                c_b,
-                c_a,
-                hp.scales,
-                hp.d_width,
-                hp.d_layers,
-                hp.norm,
-                affine=hp.norm_affine,
-                padding=hp.d_padding,
-            )
-        )
+        hp, c_a, c_b = self.hp, self.shape_a[0], self.shape_b[0]
+        blocks = (hp.global_downsamplings, hp.global_blocks, hp.local_blocks)
+        G = LocalEnhancer(c_a, c_b, hp.width, *blocks, hp.norm, affine=hp.norm_affine)
+        self.G = init_normal(G)  # G's init draws come before D is built
+        d_kw = dict(affine=hp.norm_affine, padding=hp.d_padding)
+        D = MultiscaleDiscriminator(c_b, c_a, hp.scales, hp.d_width, hp.d_layers, hp.norm, **d_kw)
+        self.D = init_normal(D)
         self.adv = LOSSES.get(hp.loss)
 
     @property
@@ -129,7 +111,7 @@ class Pix2PixHD(PairedTranslator):
     def preview_columns(self, examples: Batch, n: int) -> list[Tensor]:
         """Input | output | target, label-map inputs (one-hot, boundaries) in colour."""
         a, out, b = super().preview_columns(examples, n)
-        return [colour_labels(a) if a.shape[1] not in (1, 3) else a, out, b]
+        return [in_colour(a), out, b]
 
     def phases(self) -> list[Phase]:
         return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", batch="D")]
@@ -144,8 +126,7 @@ class Pix2PixHD(PairedTranslator):
         return self.G.coarse(x) if coarse else self.G(x)
 
     def judge(self, x: Tensor, y: Tensor) -> list[list[Tensor]]:
-        both = self.augmenter(torch.cat([y, x], 1))
-        return self.D.features(both[:, : y.shape[1]], both[:, y.shape[1] :])
+        return self.D.features(*augment_together(self.augmenter, y, x))
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         x, y, coarse = self.stage(batch, ctx)
@@ -153,7 +134,7 @@ class Pix2PixHD(PairedTranslator):
             fake = self.fake(x, coarse)
         real_f, fake_f = self.judge(x, y), self.judge(x, fake)
         self.augmenter.observe(real_f[0][-1].detach())
-        loss = sum(self.adv.d(r[-1], f[-1]) for r, f in zip(real_f, fake_f)) / len(real_f)
+        loss = multiscale_d_loss(self.adv, real_f, fake_f)
         return loss, {
             "d_real": real_f[0][-1].detach().mean(),
             "coarse": torch.tensor(float(coarse)),
@@ -165,12 +146,6 @@ class Pix2PixHD(PairedTranslator):
         fake_f = self.judge(x, fake)
         with torch.no_grad():
             real_f = self.judge(x, y)
-        adv = sum(self.adv.g(f[-1]) for f in fake_f) / len(fake_f)
-        # Eq. 5 as the authors' code weighs it: each layer's L1 x 4 / (layers + 1), per scale 1/k
-        fm = sum(
-            (fr - ff).abs().mean() * 4.0 / (len(r) - 1)
-            for r, f in zip(real_f, fake_f)
-            for fr, ff in zip(r[:-1], f[:-1])
-        ) / len(fake_f)
+        adv, fm = multiscale_g_loss(self.adv, fake_f), feature_matching_l1(real_f, fake_f)
         l1 = (fake - y).abs().mean().detach()  # logged only: pix2pixHD has no L1 term
         return adv + self.hp.lambda_fm * fm, {"adv": adv.detach(), "fm": fm.detach(), "l1": l1}

@@ -5,15 +5,9 @@ discriminator, trained with the perceptual loss (Eqs. 3-6)
     l^SR = l^SR_X + 10^-3 l^SR_Gen,   l^SR_Gen = sum -log D(G(I^LR)),
     l^SR_X = 1 / (W H) || phi(I^HR) - phi(G(I^LR)) ||^2   (content loss on feature maps)
 
-``content='vgg54'`` is the paper's phi, VGG19's feature map after conv5_4 (``vgg22``: after
-conv2_2; ``nets.vgg``), with weights from ``model.vgg_weights`` or torchvision's ImageNet
-weights, loaded when training starts (building and sampling never need them). The paper scales
-the VGG feature maps by 1 / 12.75, the loss by 1 / 12.75^2 ~ 0.006 (``content_scale``).
-``content='digit-classifier'`` uses the last conv block of the project's digit classifier
-(``nets.content``; for 1-channel data), ``content='pixels'`` the pixel MSE (the paper's
-SRResNet-MSE). Note for the learning check: the classifier whose features form the content
-loss is also the one that reads the outputs' labels, so its label figures are not independent
-of the loss; PSNR against the targets is.
+``content='vgg54'`` is the paper's phi, VGG19's map after conv5_4 (``techniques.perceptual``
+lists the others: ``pixels`` is the paper's SRResNet-MSE). The paper scales the VGG feature maps
+by 1 / 12.75, the loss by 1 / 12.75^2 ~ 0.006 (``content_scale``).
 """
 
 from __future__ import annotations
@@ -22,18 +16,18 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 
 from ganarium.data import DataInfo
-from ganarium.errors import ConfigError, DataError
+from ganarium.errors import DataError
 from ganarium.hparams import hp, loss_weight, override, positive, whole
 from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
 from ganarium.models._paired import PairedTranslator
 from ganarium.models._translator import PATCH_LOSSES
-from ganarium.nets.content import digit_features
 from ganarium.nets.srresnet import SRDiscriminator, SRResNet
-from ganarium.nets.vgg import MIN_SIDE, VGG_LAYERS, vgg_features
+from ganarium.nets.vgg import VGG_LAYERS
 from ganarium.techniques.losses import LOSSES
+from ganarium.techniques.perceptual import CONTENT_KINDS, ContentLoss
 
 
 @register(
@@ -51,9 +45,8 @@ from ganarium.techniques.losses import LOSSES
         train=dict(batch_size=32),
         bars=dict(psnr_margin=1.0, label_kept=0.85, label_over_baseline=0.05),
         reason="6x6 -> 24x24 digits (at 28x28 bicubic already reads 93.6% of labels, leaving no "
-        "room for +5 points), width 32 and 4 residual blocks instead of 64 and 16, batch 32, "
-        "400 steps (the paper: 10^5 SRResNet + 10^5 SRGAN iterations); content loss on the "
-        "digit classifier's conv features, not VGG",
+        "room for +5 points); nets and steps sized for the CPU (the paper: 16 blocks of 64, "
+        "2 x 10^5 iterations); content loss on the digit classifier's features, not VGG",
         slow=True,
     ),
 )
@@ -68,7 +61,7 @@ class SRGAN(PairedTranslator):
         content: str = hp(
             "auto",
             "content loss: vgg54 or vgg22 (VGG19 feature maps, the paper's), digit-classifier (its conv features), pixels (MSE), or auto (digit-classifier for 1-channel data, else pixels)",
-            choices=("auto", "digit-classifier", "pixels", *VGG_LAYERS),
+            choices=CONTENT_KINDS,
         )
         vgg_weights: str = hp(
             "",
@@ -103,31 +96,19 @@ class SRGAN(PairedTranslator):
     same_channels = True
 
     def build_nets(self, info: DataInfo) -> None:
-        c, factor = self.shape_b[0], self.shape_b[-1] // self.shape_a[-1]
+        hp, c, factor = self.hp, self.shape_b[0], self.shape_b[-1] // self.shape_a[-1]
         if factor * self.shape_a[-1] != self.shape_b[-1] or factor < 2:
             raise DataError(
                 f"srgan needs B a power-of-2 multiple of A's size, got A {self.shape_a} and "
                 f"B {self.shape_b}: use digits-sr (factor 4) or paired data of that kind"
             )
-        self.G = SRResNet(c, c, factor, self.hp.width, self.hp.blocks)
-        size = tuple(self.shape_b[1:]) if self.hp.d_head == "flatten" else None
-        self.D = SRDiscriminator(c, self.hp.d_width, self.hp.d_pairs, size)
-        self.adv = LOSSES.get(self.hp.loss)
-        content = self.hp.content
-        if content == "auto":
-            content = "digit-classifier" if c == 1 else "pixels"
-        if content == "digit-classifier" and c != 1:
-            raise ConfigError("srgan content=digit-classifier reads 1-channel images: use pixels")
-        if content in VGG_LAYERS and min(self.shape_b[1:]) < MIN_SIDE[content]:
-            raise ConfigError(
-                f"srgan content={content} reads targets of at least {MIN_SIDE[content]}x"
-                f"{MIN_SIDE[content]}, got {tuple(self.shape_b[1:])}: use content=pixels or "
-                "larger crops"
-            )
-        self.content_kind = content
-        # a frozen feature net, kept out of nets() and the state dict (it is loaded, not
-        # trained); VGG's is loaded when first needed (training), not to build or sample
-        self._phi = [digit_features()] if content == "digit-classifier" else []
+        self.G = SRResNet(c, c, factor, hp.width, hp.blocks)
+        size = tuple(self.shape_b[1:]) if hp.d_head == "flatten" else None
+        self.D = SRDiscriminator(c, hp.d_width, hp.d_pairs, size)
+        self.adv = LOSSES.get(hp.loss)
+        self.content_loss = ContentLoss(  # its frozen feature net is no module of the recipe
+            hp.content, self.shape_b, hp.vgg_weights, hp.content_scale, owner=self.name
+        )
 
     @property
     def scale(self) -> int:
@@ -135,18 +116,7 @@ class SRGAN(PairedTranslator):
 
     def feature_net(self) -> nn.Module | None:
         """The frozen net whose feature maps the content loss compares (None: pixels)."""
-        if self.content_kind in VGG_LAYERS and not self._phi:
-            self._phi.append(vgg_features(self.content_kind, self.hp.vgg_weights))
-        return self._phi[0] if self._phi else None
-
-    def content_loss(self, fake: Tensor, real: Tensor) -> Tensor:
-        phi = self.feature_net()
-        if phi is None:
-            return F.mse_loss(fake, real)
-        phi = phi.to(fake.device)
-        with torch.no_grad():
-            target = phi(real)
-        return self.hp.content_scale * F.mse_loss(phi(fake), target)
+        return self.content_loss.feature_net()
 
     def phases(self) -> list[Phase]:
         self.feature_net()  # a missing VGG fails here, before a run writes anything

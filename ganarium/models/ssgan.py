@@ -19,37 +19,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 
 from ganarium.capabilities.classifier import Classifier
 from ganarium.data import DataInfo
 from ganarium.hparams import fraction, loss_weight, override, switch, whole
-from ganarium.models import (
-    Batch,
-    LearningCheck,
-    Phase,
-    StepContext,
-    StepOutput,
-    register,
-)
-from ganarium.models._labelled import LabelMemory, noise_std
+from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
+from ganarium.models._labelled import SEMI_SUPERVISED_CHECK, LabelMemory, noise_std, supervised_loss
 from ganarium.models.adversarial import AdversarialRecipe
 from ganarium.nets.classifier import FeatureClassifier, feature_classifier
 from ganarium.nn.minibatch import MinibatchDiscrimination
-from ganarium.techniques.improved import HistoricalAverage, one_sided_smoothed_d_loss
+from ganarium.techniques.historical import PlayerHistories
+from ganarium.techniques.improved import one_sided_smoothed_d_loss
 from ganarium.techniques.losses import non_saturating_g
 from ganarium.techniques.regularizers import feature_matching
-
-SEMI_SUPERVISED_CHECK = dict(
-    kind="semi-supervised",
-    data="digits",
-    data_options=dict(size=16, labels_per_class=10),
-    steps=1000,
-    model=dict(g_width=32, d_width=32, z_dim=32),
-    train=dict(batch_size=64),
-    bars=dict(margin=0.05),
-)
 
 
 @register(
@@ -86,12 +69,10 @@ class SSGAN(Classifier, AdversarialRecipe):
         self.num_classes = info.num_classes
         self.cls_head, self.mbd = self._make_head()
         self.memory = LabelMemory(self.hp.label_memory)
-        self.history: dict[str, HistoricalAverage] = {}
-        if self.hp.historical_weight > 0:
-            self.history = {
-                "D": HistoricalAverage([*self.D.parameters(), *self.cls_head.parameters()]),
-                "G": HistoricalAverage(self.G.parameters()),
-            }
+        d_params = [*self.D.parameters(), *self.cls_head.parameters()]
+        self.history = PlayerHistories(
+            self.hp.historical_weight, {"D": d_params, "G": self.G.parameters()}
+        )
 
     def _make_head(self) -> tuple[nn.Module, nn.Module]:
         f, k = self.D.feature_dim, self.hp.minibatch_kernels
@@ -99,15 +80,11 @@ class SSGAN(Classifier, AdversarialRecipe):
         return nn.Linear(f + k, self.num_classes), mbd
 
     def extra_state(self) -> dict[str, Any]:
-        return {
-            "memory": self.memory.state_dict(),
-            "history": {k: h.state_dict() for k, h in self.history.items()},
-        }
+        return {"memory": self.memory.state_dict(), "history": self.history.state_dict()}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.memory.load_state_dict(state["memory"])
-        for k, h in self.history.items():
-            h.load_state_dict(state["history"][k])
+        self.history.load_state_dict(state["history"])
 
     # -- the classifier ----------------------------------------------------------------------
     def classifier(self) -> FeatureClassifier:
@@ -138,26 +115,11 @@ class SSGAN(Classifier, AdversarialRecipe):
         }
 
     def phases(self) -> list[Phase]:
-        return [
-            Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=self._after("D")),
-            Phase(
-                "G",
-                self.g_loss,
-                "G",
-                after=self._after("G"),
-                real=self.hp.feature_matching,  # feature matching shows D real images
-            ),
-        ]
-
-    def _after(self, name: str):
-        if name not in self.history:
-            return None
-        return lambda ctx: self.history[name].update()
-
-    def _historical(self, name: str) -> Tensor | None:
-        if name not in self.history:
-            return None
-        return self.hp.historical_weight * self.history[name].penalty()
+        after = self.history.updater
+        d = Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=after("D"))
+        # feature matching shows D real images
+        g = Phase("G", self.g_loss, "G", after=after("G"), real=self.hp.feature_matching)
+        return [d, g]
 
     # -- losses ------------------------------------------------------------------------------
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
@@ -171,17 +133,10 @@ class SSGAN(Classifier, AdversarialRecipe):
         self.augmenter.observe(lse_real.detach())  # D's real logit: log Z(x) (Sec. 5)
         unsup = one_sided_smoothed_d_loss(lse_real, lse_fake, self.hp.label_smoothing)
         loss, logs = self.hp.unsup_weight * unsup, {"unsup": unsup.detach()}
-        labelled = self.memory.sample(real.shape[0])
-        if labelled is not None:
-            logits = clf(labelled[0])
-            sup = F.cross_entropy(logits, labelled[1])
-            loss = loss + sup
-            logs["sup"] = sup.detach()
-            logs["train_acc"] = (logits.argmax(1) == labelled[1]).float().mean()
-        hist = self._historical("D")
-        if hist is not None:
-            loss = loss + hist
-        return loss, logs
+        sup = supervised_loss(clf, self.memory.sample(real.shape[0]))
+        if sup is not None:
+            loss, logs = loss + sup[0], logs | sup[1]
+        return self.history.added("D", loss), logs
 
     def g_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         real = batch["image"]
@@ -192,5 +147,4 @@ class SSGAN(Classifier, AdversarialRecipe):
             loss = feature_matching(clf.features(self.augmenter(real)), h_fake)
         else:
             loss = non_saturating_g(clf.logits_from(h_fake).logsumexp(1))
-        hist = self._historical("G")
-        return (loss if hist is None else loss + hist), {}
+        return self.history.added("G", loss), {}

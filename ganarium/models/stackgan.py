@@ -4,30 +4,24 @@ turned into a condition c ~ N(mu(phi_t), Sigma(phi_t)) by conditioning augmentat
 lambda KL(N(mu, Sigma) || N(0, I)) added to each generator's loss (Eq. 2 and 4, lambda = 1).
 Stage I draws a low-resolution image from (z, c_0); stage II refines it to twice the resolution
 from (stage-I image, c), with a conditioning augmentation of its own (Sec. 3.3). Each stage's
-D is matching-aware (Eq. 3 and 5): real images with their own caption are real, real images
-with another image's caption and generated images are fake (the mismatched pair and the fake
-weighted 1/2 each, as in the authors' code). Stage II learns on the current stage I's outputs
-(detached: stage II does not train stage I); both stages train from the start.
+D is matching-aware (Eq. 3 and 5, ``techniques/text_matching.py``). Stage II learns on the
+current stage I's outputs (detached: stage II does not train stage I); both stages train from
+the start.
 
-The text encoder is the project's own, trained alongside (phase T) by a contrastive joint
-embedding with an image encoder (``nets.stackgan``); the GAN phases read its embeddings
-detached, as StackGAN reads fixed pretrained ones. Captions come from ``digit-captions``.
+The text encoder is the project's own, trained alongside (phase T) and read detached by the GAN
+phases (``models/_captions.py``). Captions come from ``digit-captions``.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganarium.capabilities.captions import Captions
-from ganarium.capabilities.latent import Latent
 from ganarium.capabilities.stages import Stages
 from ganarium.data import DataInfo
-from ganarium.data.captions import caption_text, tokenize_all
 from ganarium.errors import DataError
 from ganarium.hparams import adam_betas, learning_rate, loss_weight, size
 from ganarium.latent import LatentSpec
@@ -41,15 +35,16 @@ from ganarium.models import (
     eval_mode,
     register,
 )
+from ganarium.models._captions import CaptionedRecipe
+from ganarium.models._stages import adam_per_player, stage_phases
 from ganarium.nets.stackgan import (
-    ImageEncoder,
     MatchingDiscriminator,
     StageOneGenerator,
     StageTwoGenerator,
-    TextEncoder,
     kl_to_standard_normal,
 )
-from ganarium.techniques.losses import bce_real, joint_embedding_loss
+from ganarium.techniques.losses import bce_real
+from ganarium.techniques.text_matching import matching_aware_d, mismatched
 
 STAGES = (1, 2)  # stage I at half the data's resolution, stage II at the data's
 
@@ -69,12 +64,12 @@ STAGES = (1, 2)  # stage I at half the data's resolution, stage II at the data's
         train=dict(batch_size=64),
         bars=dict(fid_ratio=0.5, classes_covered=9, caption_class=0.85, thickness_spearman=0.5),
         reason="slow (3000 steps): the samples follow the caption's words only slowly. lr 6e-4, "
-        "3x the paper's 2e-4, for these small nets: at 3000 steps the class word is read in 69% "
-        "of samples with 2e-4, 85% with 4e-4 (86% at 4000) and 91% with 6e-4 (bar 85%)",
+        "3x the paper's 2e-4, for these small nets: with 2e-4 the class word is read in 69% of "
+        "samples at 3000 steps (bar 85%)",
         slow=True,
     ),
 )
-class StackGAN(Latent, Captions, Stages, Recipe):
+class StackGAN(CaptionedRecipe, Stages, Recipe):
     ema_nets = ("G1", "G2")
 
     @dataclass
@@ -96,17 +91,15 @@ class StackGAN(Latent, Captions, Stages, Recipe):
         )
 
     def build(self, info: DataInfo) -> None:
-        self.vocabulary = list(info.extras.get("vocabulary") or [])
-        if not self.vocabulary or info.kind != "image" or info.resolution % 8:
+        self.read_vocabulary(info)
+        if info.kind != "image" or info.resolution % 8:
             raise DataError(
-                f"stackgan needs captioned images with a resolution divisible by 8, but "
-                f"{info.name!r} has {'no captions' if not self.vocabulary else info.shape}: "
-                "use data digit-captions"
+                f"stackgan needs images with a resolution divisible by 8, got {info.name!r} of "
+                f"shape {info.shape}: use data digit-captions"
             )
         hp, half = self.hp, info.resolution // 2
         low = DataInfo(info.name, (info.channels, half, half))
-        self.T = TextEncoder(len(self.vocabulary), hp.embedding_dim)
-        self.E = ImageEncoder(info, hp.embedding_dim)
+        self.build_text_encoder(info, hp.embedding_dim)
         self.G1 = StageOneGenerator(low, hp.z_dim, hp.c_dim, hp.g_width, hp.embedding_dim)
         self.G2 = StageTwoGenerator(info.channels, hp.c_dim, hp.g_width, hp.embedding_dim)
         self.D1 = MatchingDiscriminator(low, hp.embedding_dim, hp.d_width)
@@ -119,32 +112,15 @@ class StackGAN(Latent, Captions, Stages, Recipe):
         return {f"{role}{s}": getattr(self, f"{role}{s}") for s in STAGES for role in ("D", "G")}
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        betas = tuple(self.hp.betas)
-        encoders = [*self.T.parameters(), *self.E.parameters()]
-        return {
-            "T": torch.optim.Adam(encoders, lr=self.hp.lr_text),
-            **{
-                name: torch.optim.Adam(net.parameters(), lr=self.hp.lr, betas=betas)
-                for name, net in self.players().items()
-            },
-        }
+        players = adam_per_player(self.players(), self.hp.lr, self.hp.betas)
+        return {"T": self.text_optimizer(self.hp.lr_text), **players}
 
     def phases(self) -> list[Phase]:
-        phases = [Phase("T", self.text_loss, "T")]
-        for s in STAGES:
-            for role, loss in (("D", self.d_loss), ("G", self.g_loss)):
-                name = f"{role}{s}"
-                phases.append(Phase(name, functools.partial(loss, s), name, batch="T"))
-        return phases
-
-    def learning_state(self) -> dict[str, float]:
-        return self.augmenter.learning_state()
+        """The encoders' phase T, then D1, G1, D2, G2 on T's batch."""
+        text = Phase("T", self.text_loss, "T")
+        return [text, *stage_phases(STAGES, self.d_loss, self.g_loss, batch="T")]
 
     # -- training ----------------------------------------------------------------------------
-    def text_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
-        loss = joint_embedding_loss(self.T(batch["caption"]), self.E(batch["image"]))
-        return loss, {}
-
     def stages(
         self, embedding: Tensor, latent: Tensor, G1=None, G2=None, upto: int = 2
     ) -> tuple[Tensor, ...]:
@@ -156,49 +132,31 @@ class StackGAN(Latent, Captions, Stages, Recipe):
             return low, mu1, lv1
         return (low, mu1, lv1, *(G2 or self.G2)(low.detach(), embedding, n2))
 
-    def _embedding(self, batch: Batch) -> Tensor:
-        with torch.no_grad():
-            return self.T(batch["caption"])
-
-    def _fake(self, batch: Batch, stage: int, emb: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def _fake(self, stage: int, emb: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Stage ``stage``'s fakes with their (mu, log sigma^2); stage I is never trained
         through stage II."""
-        latent = self.latent.sample(len(emb), emb.device)
-        if stage == 1:
-            return self.stages(emb, latent, upto=1)
-        return self.stages(emb, latent)[3:]
-
-    def real_at(self, batch: Batch, stage: int) -> Tensor:
-        x = batch["image"]
-        return F.avg_pool2d(x, 2) if stage == 1 else x
+        return self.stages(emb, self.latent.sample(len(emb), emb.device), upto=stage)[-3:]
 
     def d_loss(self, stage: int, batch: Batch, ctx: StepContext) -> StepOutput:
-        D, emb = self.players()[f"D{stage}"], self._embedding(batch)
-        real = self.real_at(batch, stage)
+        D, emb, x = self.players()[f"D{stage}"], self.caption_embedding(batch), batch["image"]
+        real = F.avg_pool2d(x, 2) if stage == 1 else x
         with torch.no_grad():
-            fake = self._fake(batch, stage, emb)[0]
+            fake = self._fake(stage, emb)[0]
         d_real = D(self.augmenter(real), emb)
         self.augmenter.observe(d_real.detach())
-        d_wrong = D(self.augmenter(real), emb.roll(1, 0))  # real image, another's caption
+        d_wrong = D(self.augmenter(real), mismatched(emb))
         d_fake = D(self.augmenter(fake), emb)
-        loss = bce_real(d_real) + 0.5 * (F.softplus(d_wrong).mean() + F.softplus(d_fake).mean())
-        logs = {"d_real": d_real.detach().mean(), "d_wrong": d_wrong.detach().mean()}
-        return loss, {**logs, "d_fake": d_fake.detach().mean()}
+        scores = {"d_real": d_real, "d_wrong": d_wrong, "d_fake": d_fake}
+        loss = matching_aware_d(d_real, d_wrong, d_fake)
+        return loss, {k: v.detach().mean() for k, v in scores.items()}
 
     def g_loss(self, stage: int, batch: Batch, ctx: StepContext) -> StepOutput:
-        D, emb = self.players()[f"D{stage}"], self._embedding(batch)
-        fake, mu, logvar = self._fake(batch, stage, emb)
+        D, emb = self.players()[f"D{stage}"], self.caption_embedding(batch)
+        fake, mu, logvar = self._fake(stage, emb)
         kl = kl_to_standard_normal(mu, logvar)
         return bce_real(D(self.augmenter(fake), emb)) + self.hp.kl_weight * kl, {"kl": kl.detach()}
 
     # -- sampling ----------------------------------------------------------------------------
-    def caption_vocabulary(self) -> list[str]:
-        return self.vocabulary[1:]
-
-    def default_captions(self, n: int) -> list[str]:
-        """Captions cycling the classes, then the thickness and the slant words."""
-        return [caption_text(i % 10, (i // 10) % 3, (i // 30) % 3) for i in range(n)]
-
     def sample_stages(self, tokens: Tensor, latent: Tensor) -> tuple[Tensor, Tensor]:
         """(stage-I, stage-II) images in [-1, 1] for caption tokens (N, L) and latents."""
         G1, G2 = self.net_for_sampling("G1"), self.net_for_sampling("G2")
@@ -207,19 +165,5 @@ class StackGAN(Latent, Captions, Stages, Recipe):
             out = self.stages(emb, latent.to(self.device), G1, G2)
         return out[0], out[3]
 
-    def tokens(self, captions: list[str]) -> Tensor:
-        """Caption texts -> token ids; unknown words raise one line listing the vocabulary."""
-        return tokenize_all(captions, self.vocabulary)
-
-    @torch.no_grad()
-    def generate_from_captions(self, captions: list[str]) -> Tensor:
-        tokens = self.tokens(captions)
-        return self.sample_stages(tokens, self.latent.sample(len(tokens), self.device))[1]
-
-    @torch.no_grad()
-    def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
-        """n samples for ``default_captions(n)`` (every class, thickness and slant)."""
-        return self.decode(self.latent.sample(n, self.device) if z is None else z)
-
-    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.sample_stages(self.tokens(self.default_captions(len(z))), z)[1]
+    def images_for(self, tokens: Tensor, latent: Tensor) -> Tensor:
+        return self.sample_stages(tokens, latent)[1]

@@ -1,31 +1,23 @@
 """StyleGAN2 (Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN"):
-StyleGAN's mapping network and styles with AdaIN replaced by weight modulation and
-demodulation (Eq. 1-3), noise and bias outside the style block (Fig. 2c-d), the skip-connection
-generator and the residual discriminator (Fig. 7, config E/F), lazy R1 (gamma 10, every 16
-steps, weighted by 16; Sec. 3.1) and path-length regularization every 4 steps (Eq. 4-5):
+StyleGAN's mapping network and styles with AdaIN replaced by weight modulation and demodulation
+(Eq. 1-3), noise and bias outside the style block (Fig. 2c-d), the skip-connection generator and
+the residual discriminator (Fig. 7, config E/F), lazy R1 (gamma 10, every 16 steps; Sec. 3.1)
+and path-length regularization every 4 steps (Eq. 4-5, weight 2, on half the batch;
+``techniques.path_length``). Adam(2e-3, 0, 0.99); sampling uses the EMA of G and fixed noise.
 
-    E_{w, y ~ N(0, I)} (||J_w^T y||_2 - a)^2,  J_w^T y = d(g(w) . y)/dw,
-
-y scaled by 1/sqrt(H W), ``a`` the running mean of the lengths (decay 0.01), weight 2, on half
-the batch. Adam(2e-3, 0, 0.99); sampling uses the EMA of G and fixed noise.
-
-``layout='official'`` builds the nets at the authors' layout (``nets.stylegan2_official``: the
-official parameter shapes, the residual D block that filters and strides before its activation,
-``d_architecture`` 'orig' for their CIFAR net, ``mbstd_channels``); with it ``conditional``
-embeds the label into the mapping network and projects D's output on a mapping of the label
-(the authors' class-conditional CIFAR-10 net). The default compact layout is the original
+``layout='official'`` builds the authors' layout (``nets.stylegan2_official``), where
+``conditional`` embeds the label into the mapping network and projects D's output on a mapping
+of the label (their class-conditional CIFAR-10 net). The default compact layout is the original
 ganarium net, which the learning check measures.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ganarium.amp import input_grad
 from ganarium.data import DataInfo
 from ganarium.errors import ConfigError
 from ganarium.hparams import fraction, hp, loss_weight, override, switch, whole
@@ -38,6 +30,7 @@ from ganarium.nets.stylegan2_official import (
     OfficialStyle2Discriminator,
     OfficialStyle2Generator,
 )
+from ganarium.techniques.path_length import path_length_penalty
 
 LAYOUTS = ("compact", "official")
 
@@ -51,10 +44,9 @@ LAYOUTS = ("compact", "official")
     check=LearningCheck(
         **{
             **STYLE_CHECK,
-            "reason": "slow (2500 steps): at 1000 steps FID 169 (bar 124) with 7 classes, at "
-            "2000 FID 114 with 7; at 2500 FID 88 with 9 classes, mixes keeping the coarse "
-            "source's class in 90%. R1 gamma 10 is kept: the gamma 0.01 of StyleGAN2-ADA's "
-            "32x32 setting gave FID 359 at 1000 steps",
+            "reason": "slow (2500 steps): FID 169 (bar 124) with 7 classes at 1000 steps, 114 "
+            "with 7 at 2000, 88 with 9 at 2500; R1 gamma 10 kept: StyleGAN2-ADA's 32x32 gamma "
+            "0.01 gave FID 359 at 1000 steps",
         }
     ),
 )
@@ -104,16 +96,11 @@ class StyleGAN2(StyleRecipe):
         if hp.conditional and not info.labelled:
             raise ConfigError(f"stylegan2: conditional=true needs labelled data, not {info.name}")
         plan = dict(channel_base=hp.channel_base, channel_max=hp.channel_max, width=hp.width)
+        g_args = (info, hp.z_dim, hp.w_dim, hp.mapping_layers)
         if hp.layout == "official":
             classes = info.num_classes if hp.conditional else 0
             G: nn.Module = OfficialStyle2Generator(
-                info,
-                hp.z_dim,
-                hp.w_dim,
-                hp.mapping_layers,
-                **plan,
-                mapping_lr_mul=hp.mapping_lr_mul,
-                num_classes=classes,
+                *g_args, **plan, mapping_lr_mul=hp.mapping_lr_mul, num_classes=classes
             )
             D: nn.Module = OfficialStyle2Discriminator(
                 info,
@@ -125,14 +112,7 @@ class StyleGAN2(StyleRecipe):
                 mapping_layers=hp.d_mapping_layers,
             )
         else:
-            G = Style2Generator(
-                info,
-                hp.z_dim,
-                hp.w_dim,
-                hp.mapping_layers,
-                **plan,
-                mapping_lr_mul=hp.mapping_lr_mul,
-            )
+            G = Style2Generator(*g_args, **plan, mapping_lr_mul=hp.mapping_lr_mul)
             D = ResidualDiscriminator(info, group_size=hp.group_size, **plan)
         self.register_buffer("pl_mean", torch.zeros(()))
         return G, D
@@ -155,11 +135,6 @@ class StyleGAN2(StyleRecipe):
         labels = self.labels_of(batch)
         ws = self.training_ws(n, batch["image"].device, None if labels is None else labels[:n])
         images = self.G.synthesis(ws, "random")
-        y = torch.randn_like(images) / math.sqrt(images.shape[2] * images.shape[3])
-        grad = input_grad((images * y).sum(), ws)  # J_w^T y, (n, num_ws, w_dim)
-        lengths = grad.pow(2).sum(2).mean(1).sqrt()
-        with torch.no_grad():
-            self.pl_mean.lerp_(lengths.mean().float(), self.hp.pl_decay)
-        penalty = (lengths - self.pl_mean).pow(2).mean()
+        penalty, lengths = path_length_penalty(images, ws, self.pl_mean, self.hp.pl_decay)
         loss = penalty * self.hp.pl_weight * self.hp.pl_every
         return loss, {"penalty": penalty.detach(), "length": lengths.detach().mean()}

@@ -78,3 +78,13 @@ class FusedDownConv(EqualizedConv2d):
     def forward(self, x: Tensor) -> Tensor:
         w = _summed_kernel(self.weight * self.scale) * 0.25
         return F.conv2d(x, w, self.bias, stride=2, padding=1)
+
+
+def doubling_sizes(first: int, last: int) -> list[int] | None:
+    """The sides ``first``, 2 ``first``, 4 ``first``, ..., ``last`` of a pyramid of levels (a
+    growing net's, a Laplacian pyramid's), coarse to fine; None when ``last`` is not ``first``
+    times a power of 2."""
+    sizes = [first]
+    while sizes[-1] < last:
+        sizes.append(2 * sizes[-1])
+    return sizes if sizes[-1] == last else None
