@@ -6,8 +6,9 @@ the same way while fading in. WGAN-GP loss (lambda 10) plus the drift term eps E
 (eps = 0.001, Sec. A.1), minibatch stddev (Sec. 3), equalized learning rate (Sec. 4.1), pixel
 norm in G (Sec. 4.2), Adam(1e-3, 0, 0.99), n_critic 1.
 
-Where training is comes from ``ctx.step`` (or ``ctx.images_seen``) alone (``GrowthSchedule``), so a resumed run continues
-at the right level; the level and alpha of the last step are kept in buffers for sampling, and
+Where training is comes from ``ctx.step`` (or ``ctx.images_seen``) alone (``GrowthPlan`` in
+techniques/growth.py), so a resumed run continues at the right level; the level and alpha of the
+last step are kept in buffers for sampling, and
 ``learning_state()`` reports them (``resolution``, ``alpha``), charted first and shown on the
 progress bar. Samples of a lower level are upsampled (nearest) to the data's resolution.
 
@@ -53,7 +54,8 @@ from ganarium.models import (
     register,
 )
 from ganarium.nets.progan import ProGANDiscriminator, ProGANGenerator
-from ganarium.nn.progressive import GrowthSchedule, fade_in
+from ganarium.nn.progressive import GrowthSchedule
+from ganarium.techniques.growth import GrowthPlan, reals_at, resolution_of
 from ganarium.techniques.regularizers import gradient_penalty
 
 PROGAN_CHECK = dict(
@@ -142,14 +144,22 @@ class ProGAN(Latent, Signals, Recipe):
     def build(self, info: DataInfo) -> None:
         hp = self.hp
         self.latent = LatentSpec(hp.z_dim)
-        plan = (hp.channel_base, hp.channel_max, hp.fused_from)
-        self.G = ProGANGenerator(info, hp.z_dim, hp.width, *plan)
-        self.D = ProGANDiscriminator(info, hp.width, hp.group_size, *plan)
+        channels = (hp.channel_base, hp.channel_max, hp.fused_from)
+        self.G = ProGANGenerator(info, hp.z_dim, hp.width, *channels)
+        self.D = ProGANDiscriminator(info, hp.width, hp.group_size, *channels)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.followed_step = -1  # the last step whose level settings were applied
-        self.level_lrs = parse_per_resolution(hp.level_lr)
-        self.level_batches = parse_per_resolution(hp.level_batch, int)
-        self.image_schedule = self.schedule(0)  # used when the schedule counts images
+        self.plan = GrowthPlan(
+            self.G.levels,
+            hp.lr,
+            hp.fade_steps,
+            hp.stable_steps,
+            max(1, round(hp.fade_kimg * 1000)) if hp.fade_kimg else 0,
+            max(1, round(hp.stable_kimg * 1000)) if hp.fade_kimg else 0,
+            parse_per_resolution(hp.level_lr),
+            parse_per_resolution(hp.level_batch, int),
+            hp.reset_optimizers,
+        )
         # the (level, alpha) of the last training step, for sampling; recomputed every step
         self.register_buffer("level", torch.zeros((), dtype=torch.long))
         self.register_buffer("alpha", torch.ones(()))
@@ -173,70 +183,34 @@ class ProGAN(Latent, Signals, Recipe):
 
     # -- growth ------------------------------------------------------------------------------
     def schedule(self, total_steps: int) -> GrowthSchedule:
-        """Fades and stable stretches in images (``fade_kimg``), explicit steps, or train.steps
-        split into equal fades and stable stretches (the last level's stretch included)."""
-        levels = self.G.levels
-        if self.hp.fade_kimg:
-            fade, stable = (round(k * 1000) for k in (self.hp.fade_kimg, self.hp.stable_kimg))
-            return GrowthSchedule(levels, max(1, fade), max(1, stable))
-        fade, stable = self.hp.fade_steps, self.hp.stable_steps
-        if not fade or not stable:
-            share = max(1, total_steps // (2 * levels - 1))
-            fade, stable = fade or share, stable or share
-        return GrowthSchedule(levels, fade, stable)
-
-    def stage_at(self, step: int, images_seen: int, total_steps: int) -> tuple[int, float]:
-        """(level, alpha) of a training step: where the schedule counts (images or steps)."""
-        where = images_seen if self.hp.fade_kimg else step
-        return self.schedule(total_steps).at(where)
+        return self.plan.schedule(total_steps)
 
     def batch_size_at(self, step: int, images_seen: int) -> int | None:
-        if not self.level_batches:  # (level_batch needs the schedule in images, fixed at build)
-            return None
-        level, _ = self.image_schedule.at(images_seen)
-        return self.level_batches.get(4 * 2**level)
+        return self.plan.batch_size_at(images_seen)
 
     def stage(self, ctx: StepContext) -> tuple[int, float]:
-        level, alpha = self.stage_at(ctx.step, ctx.images_seen, ctx.total_steps)
-        if (self.hp.reset_optimizers or self.hp.level_lr) and ctx.step != self.followed_step:
+        """(level, alpha) of this step, steering the optimizers once per step; kept in buffers
+        (and so in checkpoints) for sampling and for the next step's reset."""
+        stage = self.plan.stage_at(ctx.step, ctx.images_seen, ctx.total_steps)
+        if self.plan.steers_optimizers and ctx.step != self.followed_step:
             self.followed_step = ctx.step
-            self.follow_level(ctx.step, level, alpha)
-        self.level.fill_(level)
-        self.alpha.fill_(alpha)
-        return level, alpha
-
-    def follow_level(self, step: int, level: int, alpha: float) -> None:
-        """The level's learning rate, and fresh Adam moments on the first step of a fade-in or
-        of a level's stable stretch (against the last step's stage, kept in the buffers and
-        checkpoints, so resumes agree)."""
-        lr = self.level_lrs.get(4 * 2**level, self.hp.lr)
-        for opt in self.optimizers.values():
-            for group in opt.param_groups:
-                group["lr"] = lr
-        if self.hp.reset_optimizers and step > 0:
-            before = (int(self.level), float(self.alpha) < 1.0)
-            if before != (level, alpha < 1.0):
-                for opt in self.optimizers.values():
-                    opt.state.clear()
+            last = (int(self.level), float(self.alpha))
+            self.plan.steer(self.optimizers, ctx.step, stage, last)
+        self.level.fill_(stage[0])
+        self.alpha.fill_(stage[1])
+        return stage
 
     def learning_state(self) -> dict[str, float]:
         return {
-            "resolution": float(4 * 2 ** int(self.level)),
+            "resolution": float(resolution_of(int(self.level))),
             "alpha": float(self.alpha),
             **self.augmenter.learning_state(),
         }
 
-    def reals_at(self, x: Tensor, level: int, alpha: float) -> Tensor:
-        """Real images at the level's resolution, blended with the coarser one while fading."""
-        x = F.adaptive_avg_pool2d(x, 4 * 2**level)
-        if level == 0 or alpha >= 1.0:
-            return x
-        return fade_in(F.interpolate(F.avg_pool2d(x, 2), scale_factor=2), x, alpha)
-
     # -- losses ------------------------------------------------------------------------------
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         level, alpha = self.stage(ctx)
-        real = self.reals_at(batch["image"], level, alpha)
+        real = reals_at(batch["image"], level, alpha)
         with torch.no_grad():
             fake = self.G(self.latent.sample(len(real), real.device), level, alpha)
         critic = lambda x: self.D(self.augmenter(x), level, alpha)  # noqa: E731
