@@ -25,11 +25,10 @@ from torch import Tensor, nn
 
 from ganarium.data import DataInfo
 from ganarium.hparams import loss_weight, switch, whole
-from ganarium.models import Batch, LearningCheck, Phase, StepContext, StepOutput, register
-from ganarium.models._twodomain import TwoDomainRecipe
+from ganarium.models import Batch, LearningCheck, StepContext, StepOutput, register
+from ganarium.models._twodomain import HALF_THEN_LINEAR, TwoDomainRecipe
 from ganarium.nets.patchgan import PatchGANDiscriminator
 from ganarium.nets.translator import ResnetTranslator
-from ganarium.nn.image_pool import ImagePool
 from ganarium.techniques.losses import least_squares_d
 
 # 16x16 digits <-> thick-stroke digits; small nets so the check runs in about a minute on one
@@ -54,7 +53,7 @@ UNPAIRED_CHECK = dict(
 )
 class CycleGAN(TwoDomainRecipe):
     # Sec. 4: constant for the first half of training, then linearly to 0
-    train_defaults: ClassVar[dict[str, Any]] = {"lr_schedule": "linear", "lr_decay_start": 0.5}
+    train_defaults: ClassVar[dict[str, Any]] = HALF_THEN_LINEAR
 
     @dataclass
     class Hparams(TwoDomainRecipe.Hparams):
@@ -82,7 +81,7 @@ class CycleGAN(TwoDomainRecipe):
 
     def build(self, info: DataInfo) -> None:
         super().build(info)
-        self.pool_a, self.pool_b = ImagePool(self.hp.pool_size), ImagePool(self.hp.pool_size)
+        self.build_pools(self.hp.pool_size)
 
     def make_translator(self, c_in: int, c_out: int) -> nn.Module:
         hp = self.hp
@@ -105,13 +104,6 @@ class CycleGAN(TwoDomainRecipe):
             norm=hp.d_norm,
             affine=hp.norm_affine,
         )
-
-    def pools(self) -> dict[str, Any]:
-        return {"pool_a": self.pool_a, "pool_b": self.pool_b}
-
-    def phases(self) -> list[Phase]:
-        # the authors' order: G's step, then D's on the fakes of that same forward pass
-        return [Phase("G", self.g_loss, "G"), Phase("D", self.d_loss, "D", batch="G")]
 
     def cycle_terms(
         self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor, rec_a: Tensor, rec_b: Tensor
