@@ -40,8 +40,10 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format ganarium tests scripts benchmarks
 
+# every learning check in one run named TABLE_RUN (resumable: run it again with the same name)
+TABLE_RUN ?= table-$(shell date +%Y-%m)
 table: install
-	$(PY) scripts/learning_table.py
+	$(PY) scripts/learning_table.py --run $(TABLE_RUN)
 
 # golden trajectories: every recipe's weights after 10 steps, hashed, against scripts/golden.json
 # (recorded on this machine: a refactor is pure where no hash moves; a few minutes)

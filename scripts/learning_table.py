@@ -3,9 +3,14 @@
     python scripts/learning_table.py [--jobs 2] [--only dcgan,wgan-gp]
     python scripts/learning_table.py --only a,b --results /tmp/mine.json --no-readme
     python scripts/learning_table.py --merge /tmp/mine.json   # into docs/, then the README
+    python scripts/learning_table.py --run table-2026-12    # one run, resumable (make table)
 
 Writes docs/learning_checks.json (all figures) and replaces the block between the
-`<!-- recipes:begin -->` and `<!-- recipes:end -->` markers in README.md.
+`<!-- recipes:begin -->` and `<!-- recipes:end -->` markers in README.md. Each result records
+the CPU it ran on, its date and, with ``--run NAME``, the run it belongs to: a second call with
+the same NAME skips the checks that run already measured at today's settings, so a run of all
+53 checks (hours on 2 cores) resumes where it stopped. The block opens with a line saying which
+run, CPU and dates its rows come from.
 """
 
 from __future__ import annotations
@@ -22,13 +27,49 @@ README = ROOT / "README.md"
 BEGIN, END = "<!-- recipes:begin -->", "<!-- recipes:end -->"
 
 
-def _run(name: str) -> dict:
+def _run(name: str, run: str) -> dict:
+    import datetime
+    import sys
+
     import torch
 
     torch.set_num_threads(1)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from check_robustness import cpu_model
+
     from ganarium.checks import run_check
 
-    return run_check(name).to_dict()
+    result = run_check(name).to_dict()
+    result.update(cpu=cpu_model(), date=datetime.date.today().isoformat(), run=run)
+    return result
+
+
+def _same_settings(stored: dict, name: str) -> bool:
+    """Whether a stored result is of today's check for ``name`` (kind, steps, bars)."""
+    from ganarium.checks import learning_check
+
+    check = learning_check(name)
+    return (stored.get("kind"), stored.get("steps"), stored.get("bars")) == (
+        check.kind,
+        check.steps,
+        dict(check.bars),
+    )
+
+
+def provenance(results: dict[str, dict]) -> str:
+    """One line: the runs, CPUs and dates the table's rows come from."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for res in results.values():
+        key = (res.get("run") or "earlier runs", res.get("cpu") or "CPU not recorded")
+        groups.setdefault(key, []).append(res.get("date") or "")
+    parts = []
+    for (run, cpu), dates in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        known = sorted(d for d in dates if d)
+        when = (
+            f", {known[0]}" + (f" to {known[-1]}" if known[-1] != known[0] else "") if known else ""
+        )
+        parts.append(f"{len(dates)} from {run} ({cpu}{when})")
+    return f"Rows measured: {'; '.join(parts)} (scripts/learning_table.py, make table)."
 
 
 def _fmt(d: dict) -> str:
@@ -76,7 +117,7 @@ def render_table(results: dict[str, dict]) -> str:
 
 def write_readme(results: dict[str, dict]) -> None:
     text = README.read_text()
-    block = f"{BEGIN}\n{render_table(results)}\n{END}"
+    block = f"{BEGIN}\n{provenance(results)}\n\n{render_table(results)}\n{END}"
     pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
     if not pattern.search(text):
         raise SystemExit(f"README.md has no {BEGIN} ... {END} block")
@@ -110,6 +151,12 @@ def main() -> None:
     ap.add_argument("--results", type=Path, default=JSON_PATH, help="the results JSON to update")
     ap.add_argument("--no-readme", action="store_true", help="only write the results JSON")
     ap.add_argument("--merge", type=Path, nargs="*", default=[], help="results JSONs to merge in")
+    ap.add_argument(
+        "--run",
+        default="",
+        help="name this run: results carry it, and a later call with the same name skips the "
+        "checks it already measured at today's settings (resume)",
+    )
     args = ap.parse_args()
     from ganarium.models import RECIPES
 
@@ -124,9 +171,17 @@ def main() -> None:
         _add_floors(results, path)
     elif not args.render_only:
         names = [n for n in args.only.split(",") if n] or RECIPES.names()
+        if args.run:  # resume: what this run measured at today's settings stays
+            done = [
+                n
+                for n in names
+                if results.get(n, {}).get("run") == args.run and _same_settings(results[n], n)
+            ]
+            names = [n for n in names if n not in done]
+            print(f"run {args.run}: {len(done)} checks already measured, {len(names)} to go")
         path.parent.mkdir(exist_ok=True)
         with ProcessPoolExecutor(args.jobs) as pool:
-            futures = {pool.submit(_run, name): name for name in names}
+            futures = {pool.submit(_run, name, args.run): name for name in names}
             for future in as_completed(futures):
                 name = futures[future]
                 try:

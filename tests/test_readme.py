@@ -65,3 +65,39 @@ def test_every_recipe_has_a_readme_row_whose_verdict_its_checks_judge_gives():
         )
         if name not in KNOWN_FAILING:  # those show their failing figures, with the reason
             assert not failures, f"{name}'s recorded learning check fails its bars: {failures}"
+
+
+def _learning_table():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "learning_table", ROOT / "scripts" / "learning_table.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_table_says_which_runs_cpus_and_dates_its_rows_come_from():
+    table = _learning_table()
+    one = {"run": "table-2026-12", "cpu": "CPU A", "date": "2026-12-07"}
+    line = table.provenance(
+        {
+            "a": one,
+            "b": {**one, "date": "2026-12-09"},
+            "c": {},
+        }
+    )
+    assert line.startswith("Rows measured: 2 from table-2026-12 (CPU A, 2026-12-07 to 2026-12-09)")
+    assert "1 from earlier runs (CPU not recorded)" in line
+    text = (ROOT / "README.md").read_text()
+    results = json.loads((ROOT / "docs" / "learning_checks.json").read_text())
+    assert table.provenance(results) in text
+
+
+def test_a_named_run_resumes_only_over_results_of_todays_check():
+    table = _learning_table()
+    check = learning_check("dcgan")
+    stored = {"kind": check.kind, "steps": check.steps, "bars": dict(check.bars)}
+    assert table._same_settings(stored, "dcgan")
+    assert not table._same_settings({**stored, "steps": check.steps + 1}, "dcgan")
