@@ -9,11 +9,7 @@ from ganarium.models import RECIPES
 # Checks that fail where they once passed, shown as xfail with what was measured (not hidden)
 # until a setting that passes over seeds and CPUs is found. GAN training is chaotic: the same
 # code and seed on a CPU with other vector units ends elsewhere (scripts/check_robustness.py).
-KNOWN_FAILING = {
-    "gman": "GMAN's 3 discriminators cover fewer grid modes than one D on this machine's CPU: "
-    "7 vs 12 (seed 0), 6 vs 10 (seed 1), 8 vs 8 (seed 2); GMAN-0 (mean) 4 / 6 and N=5 4 on "
-    "seeds 0 / 1. Recorded on another CPU: 11 vs 9",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 
 def _param(name: str):

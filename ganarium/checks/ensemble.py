@@ -1,6 +1,6 @@
 """Check kinds of the many-network recipes (issue 13):
 
-- ``modes-vs-one-discriminator`` (GMAN) and ``modes-vs-one-generator`` (MAD-GAN): modes
+- ``modes-vs-one-discriminator`` (GMAN on the grid, for experiments) and ``modes-vs-one-generator`` (MAD-GAN): modes
   covered by the recipe's samples (the data domain's mode statistic: VEEGAN's rule on the toy
   grid) must be at least ``margin`` above the same recipe trained with one discriminator / one
   generator (``n_discriminators=1`` / ``n_generators=1``, the standard GAN) at equal steps
@@ -8,6 +8,11 @@
   generators must also specialise: ``specialisation``, the mean total-variation distance
   between two generators' mode histograms minus the same statistic with the samples' generator
   labels shuffled (what sampling noise alone gives), must reach its bar.
+- ``digits-fid-vs-one-discriminator`` (GMAN): the digits bars (domain FID against the
+  untrained model, classes covered), and the recipe's domain FID at most
+  ``fid_vs_one_discriminator`` times that of the same recipe trained with one discriminator at
+  equal steps and seed: GMAN's claim of better samples in fewer iterations (Durugkar et al.
+  2017, abstract).
 - ``cogan-pairs`` (CoGAN): pairs drawn from one z show the same digit in both domains (domain A
   read by the digit classifier, domain B turned back into a digit first) in ``pair_agreement``
   of 1,000 pairs; domain A's samples reach the digits bars (domain FID).
@@ -135,6 +140,41 @@ def _modes_kind(hparam: str, words: str) -> CheckKind:
 
 CHECK_KINDS.add("modes-vs-one-discriminator", _modes_kind("n_discriminators", "one discriminator"))
 CHECK_KINDS.add("modes-vs-one-generator", _modes_kind("n_generators", "one generator"))
+
+
+# -- GMAN: digits FID against the same recipe with one discriminator ---------------------------
+def _fid_vs_one_d_measure(
+    recipe: Recipe, info: DataInfo, check: LearningCheck, history
+) -> dict[str, float]:
+    out = digit_scores(generate_batched(recipe, N_DIGITS))
+    sample = lambda net: digit_scores(generate_batched(net, N_DIGITS))  # noqa: E731
+    baseline = ablation_scores(recipe, check, {"n_discriminators": 1}, sample)
+    out.update({f"baseline_{k}": v for k, v in baseline.items()})
+    return out
+
+
+def _fid_vs_one_d_judge(before, after, bars) -> list[str]:
+    fails = _digits_judge(before, after, bars)
+    limit = bars["fid_vs_one_discriminator"] * after["baseline_domain_fid"]
+    if after["domain_fid"] > limit:
+        fails.append(
+            f"domain FID {after['domain_fid']:.3g} > {bars['fid_vs_one_discriminator']} x "
+            f"one discriminator's ({limit:.3g}) at equal steps"
+        )
+    return fails
+
+
+CHECK_KINDS.add(
+    "digits-fid-vs-one-discriminator",
+    CheckKind(
+        _fid_vs_one_d_measure,
+        _fid_vs_one_d_judge,
+        lambda b: (
+            f"domain FID <= {b['fid_vs_one_discriminator']} x one discriminator's at equal "
+            "steps, " + _digits_describe(b)
+        ),
+    ),
+)
 
 
 # -- CoGAN: one z, the same digit in both domains ------------------------------------------------
