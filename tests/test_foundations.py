@@ -151,7 +151,7 @@ def test_a_start_killed_while_claiming_its_folder_can_start_again(tmp_path):
 IMAGES_PER_STEP = {
     "dcgan": 1,  # D; G's batch gives its size only (it drew 2 before)
     "wgan-gp": 5,  # five critic steps (6 before)
-    "gman": 3,  # three discriminators, each its own batch
+    "gman": 5,  # five discriminators (its check's N), each its own batch
     "triplegan": 2,  # D and the classifier's pseudo-labelled pairs, which D scores
     "cyclegan": 1,  # G draws the pairs, D reuses them
     "lapgan": 1,  # one batch for every level

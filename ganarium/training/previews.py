@@ -4,6 +4,7 @@ training RNG stream, saved as PNG and to TensorBoard by the writing process."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import torch
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
     from ganarium.training.trainer import Trainer
 
 PREVIEW_SEED_OFFSET = 12345  # the grids' noise: train.seed + this, the same at every step
+
+
+def save_image(grid: torch.Tensor, path: str | os.PathLike) -> None:
+    """torchvision's save_image, imported when a grid is first written (not with the module)."""
+    from torchvision.utils import save_image as write
+
+    write(grid, path)
 
 
 class Previews:
@@ -47,7 +55,7 @@ class Previews:
         preview = self.preview(trainer)
         if preview is None:
             return
-        from torchvision.utils import make_grid, save_image  # lazily: ~1 s per command
+        from torchvision.utils import make_grid  # lazily: ~1 s per command
 
         grid = make_grid(
             preview.images.float().cpu(), nrow=preview.nrow, normalize=True, value_range=(-1, 1)
