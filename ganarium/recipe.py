@@ -46,6 +46,8 @@ class StepContext:
     batches of phases with ``real=True``; see ``Phase``).
     ``batches`` holds the batches drawn so far in this step, by phase name (the last repeat's);
     ``shared`` holds values a phase leaves for later phases of the same step (e.g. fakes).
+    ``mean_over_processes`` averages named numbers over the processes of a data-parallel run
+    (the Trainer's strategy; itself on one process), for state every process must agree on.
     """
 
     step: int
@@ -54,6 +56,9 @@ class StepContext:
     repeat: int = 0
     batches: dict[str, Batch] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
+    mean_over_processes: Callable[[dict[str, float]], dict[str, float]] = field(
+        default=lambda values: values, repr=False
+    )
 
     @property
     def progress(self) -> float:

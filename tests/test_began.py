@@ -122,3 +122,23 @@ def test_lr_halving_is_off_by_default():
 def test_the_celeba_preset_halves_on_a_stall():
     model = load_preset("began", "celeba-128").model
     assert (model["lr_halve_patience"], model["lr_halve_window"]) == (12500, 1250)
+
+
+def test_a_window_is_judged_by_its_mean_over_processes():
+    """Every process judges the same number: the window's mean averaged by the step context's
+    strategy, so a rank whose own measure stalls does not halve alone."""
+    from ganarium.techniques.schedules import StallHalving
+
+    other_rank = {"total": 0.0}
+
+    def mean_with_other_rank(values):  # this rank and another that keeps improving
+        return {k: (v + other_rank[k]) / 2 for k, v in values.items()}
+
+    alone, together = StallHalving(2, 1, 0.0), StallHalving(2, 1, 0.0)
+    for step, (mine, theirs) in enumerate([(1.0, 1.0), (1.0, 0.8), (1.0, 0.6), (1.0, 0.4)]):
+        for stall in (alone, together):
+            stall.add(torch.tensor(mine), step)
+        other_rank["total"] = theirs
+        alone.close_before(step + 1)
+        together.close_before(step + 1, mean_with_other_rank)
+    assert alone.factor == 0.5 and together.factor == 1.0

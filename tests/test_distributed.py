@@ -123,6 +123,22 @@ if "divergence" in tasks:
         res["divergence"] = f"no error (step {trainer.step})"
     except DivergenceError as e:
         res["divergence"] = f"{str(e)} | at step {trainer.step}"
+if "halving" in tasks:  # BEGAN's lr halving judges M_global averaged over the ranks
+    trainer = check_trainer(
+        "began", steps=12, model={"lr_halve_patience": 1, "lr_halve_window": 1},
+        train_options=TINY,
+    )[0]
+    # rank 0 alone would see its measure fall every step, rank 1 alone rise: only a judgement
+    # of the mean over ranks (which cancels the two) makes them halve at the same steps
+    stall, add = trainer.recipe.stall, trainer.recipe.stall.add
+    sign = -1.0 if rank == 0 else 1.0
+    stall.add = lambda value, step: add(value + sign * 10.0 * step, step)
+    factors = []
+    class Factor(Callback):
+        def on_step(self, trainer):
+            factors.append(trainer.recipe.stall.factor)
+    trainer.fit(callbacks=[Factor()])
+    res["halving"] = {"factors": factors, "params": digest(dict(trainer.recipe.named_parameters()))}
 if "indivisible" in tasks:
     try:
         check_trainer("dcgan", steps=1, train_options={"batch_size": 18, "accumulate": 2})
@@ -205,7 +221,7 @@ def two_ranks(tmp_path_factory) -> list[dict]:
     """One 2-process gloo group for the representative set, the comparison run, the divergence
     and the indivisible batch (start-up paid once)."""
     out = tmp_path_factory.mktemp("ddp")
-    tasks = "identical,compare,divergence,indivisible"
+    tasks = "identical,compare,divergence,halving,indivisible"
     p = torchrun(WORKER, str(out), tasks, ",".join(REPRESENTATIVE), str(COMPARE_STEPS))
     assert p.returncode == 0, p.stderr[-3000:]
     return [torch.load(out / f"rank{r}.pt", weights_only=False) for r in range(2)]
@@ -230,6 +246,11 @@ def test_two_ranks_stay_identical_and_see_different_batches(two_ranks, name):
     assert not set(r0["batches"]) & set(r1["batches"]), "the ranks drew the same batches"
     logged = [{k: v for k, v in r["logged"].items() if k != "sec_per_step"} for r in (r0, r1)]
     assert logged[0] == logged[1], "logged values must be the ranks' average on both"
+
+
+def test_began_halves_both_ranks_learning_rates_at_the_same_step(two_ranks):
+    r0, r1 = two_ranks[0]["halving"], two_ranks[1]["halving"]
+    assert r0["factors"] == r1["factors"] and r0["params"] == r1["params"]
 
 
 def test_two_ranks_equal_one_process_with_accumulation(two_ranks):

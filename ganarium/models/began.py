@@ -129,7 +129,7 @@ class BEGAN(Signals, AdversarialRecipe):
         """Judge the last window of M_global, then set both rates at the factor reached."""
         if not self.hp.lr_halve_patience:
             return
-        self.stall.close_before(ctx.step, self.k.device)
+        self.stall.close_before(ctx.step, ctx.mean_over_processes)
         for name, opt in self.optimizers.items():
             lr = self.hp.lr_g if name == "G" else self.hp.lr_d
             for group in opt.param_groups:

@@ -10,11 +10,10 @@ exception with state: a learning-rate factor that halves when a measure stalls (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-import torch.distributed as dist
 from torch import Tensor
 
 
@@ -48,15 +47,6 @@ class LinearRamp:
         return self.low + (self.high - self.low) * (step - self.start) / self.length
 
 
-def mean_over_processes(value: Tensor) -> Tensor:
-    """``value`` averaged over the processes of a data-parallel run (itself on one process)."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return value
-    total = value.clone()
-    dist.all_reduce(total)
-    return total / dist.get_world_size()
-
-
 class StallHalving:
     """A learning-rate factor that halves when a measure stops reaching new lows.
 
@@ -77,12 +67,16 @@ class StallHalving:
         self.count += 1
         self.block = step // self.window
 
-    def close_before(self, step: int, device: torch.device) -> None:
-        """Judge the window collected so far once ``step`` lies past it."""
+    def close_before(
+        self,
+        step: int,
+        mean_over_processes: Callable[[dict[str, float]], dict[str, float]] = lambda v: v,
+    ) -> None:
+        """Judge the window collected so far once ``step`` lies past it; every process judges
+        the window's mean over processes (``StepContext.mean_over_processes``), so all agree."""
         if self.count == 0 or step // self.window == self.block:
             return
-        total = torch.as_tensor(self.total, dtype=torch.float64, device=device)
-        mean = float(mean_over_processes(total)) / self.count
+        mean = mean_over_processes({"total": float(self.total)})["total"] / self.count
         self.total, self.count = 0.0, 0
         if mean < self.best:
             self.best, self.stalled = mean, 0

@@ -277,7 +277,9 @@ class Trainer:
         micro-batch m of that batch, and ``ctx.batches`` and ``ctx.shared`` are micro-batch
         m's."""
         logs: dict[str, torch.Tensor] = {}
-        ctx = StepContext(self.step, self.cfg.steps, self.images_seen)
+        ctx = StepContext(
+            self.step, self.cfg.steps, self.images_seen, mean_over_processes=self.strategy.mean
+        )
         self._resize_batch(self.recipe.batch_size_at(self.step, self.images_seen))
         k = self.cfg.accumulate
         reseed = k * self.strategy.world_size > 1
