@@ -1,4 +1,8 @@
+import importlib.util
 import os
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -7,6 +11,20 @@ import torch
 # already runs one worker per core.
 torch.set_num_threads(1)
 os.environ.setdefault("GANARIUM_NO_DOWNLOAD", "1")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(relative: str) -> ModuleType:
+    """A script of the checkout (``scripts/x.py``, ``benchmarks/y.py``: folders that are not
+    packages) as a module, registered in sys.modules under its file's stem."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def fit_quietly(recipe, data, steps: int) -> tuple:

@@ -1,28 +1,16 @@
 """The evaluation and sampling benchmarks at tiny sizes (structure only, never wall time), and the
 k-NN radius of precision / recall: the same values blocked or not, and as kthvalue gives."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import load_script
 
 from ganarium.cli import main
 from ganarium.metrics import prdc as prdc_module
 from ganarium.metrics.prdc import kth_neighbour_radius, prdc
 
-
-def _benchmark(name: str):
-    """A script of benchmarks/ as a module (benchmarks/ is not a package)."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-eval_throughput = _benchmark("eval_throughput")
-sample_speed = _benchmark("sample_speed")
+eval_throughput = load_script("benchmarks/eval_throughput.py")
+sample_speed = load_script("benchmarks/sample_speed.py")
 
 
 def test_extractor_rate_reports_features_per_second():

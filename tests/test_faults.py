@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_script
 
 from ganarium.cli import main
 
@@ -490,14 +491,8 @@ def test_every_command_of_the_cli_has_a_bad_input_case():
 
 
 def test_docs_reliability_is_the_rendering_of_this_table(tmp_path, monkeypatch):
-    import importlib.util
-
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location(
-        "fault_table", root / "scripts" / "fault_table.py"
-    )
-    fault_table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fault_table)
+    fault_table = load_script("scripts/fault_table.py")
+    root = fault_table.ROOT
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_faults.py").write_text(Path(__file__).read_text())
     monkeypatch.setattr(fault_table, "ROOT", tmp_path)  # rendered into a scratch copy

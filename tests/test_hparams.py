@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 from ganarium.errors import ConfigError
 from ganarium.hparams import Hparams, fraction, hp, learning_rate, override, whole, with_defaults
@@ -145,12 +146,7 @@ def test_no_recipe_declares_keys_in_dicts_or_checks_ranges_in_build():
 
 
 def test_the_hyper_parameter_docs_are_generated_from_the_declarations():
-    import importlib.util
-
-    path = MODELS.parent.parent / "scripts" / "hparams_doc.py"
-    spec = importlib.util.spec_from_file_location("hparams_doc", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("scripts/hparams_doc.py")
     assert module.OUT.read_text() == module.render(), (
         "docs/hyperparameters.md is stale: run `python scripts/hparams_doc.py`"
     )

@@ -11,13 +11,13 @@ written to a temporary folder (``PRESETS_DIR`` monkeypatched), so it is tested w
 from __future__ import annotations
 
 import copy
-import importlib.util
 import shlex
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from conftest import load_script
 from PIL import Image
 
 import ganarium.presets as presets
@@ -402,12 +402,7 @@ def test_mirror_flips_half_the_images_the_same_way_with_any_workers(halves):
 
 # -- docs/reproduce.md ------------------------------------------------------------------------
 def _reproduce_doc():
-    spec = importlib.util.spec_from_file_location(
-        "reproduce_doc", ROOT / "scripts" / "reproduce_doc.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/reproduce_doc.py")
 
 
 def test_reproduce_page_is_up_to_date():

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from conftest import load_script
 from test_learning import KNOWN_FAILING
 
 from ganarium.checks import CHECK_KINDS, learning_check
@@ -68,14 +69,7 @@ def test_every_recipe_has_a_readme_row_whose_verdict_its_checks_judge_gives():
 
 
 def _learning_table():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "learning_table", ROOT / "scripts" / "learning_table.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/learning_table.py")
 
 
 def test_the_table_says_which_runs_cpus_and_dates_its_rows_come_from():

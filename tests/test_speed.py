@@ -4,12 +4,11 @@
 and the GPU check's Python part in its ``--device cpu --tiny`` mode."""
 
 import dataclasses
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_script
 
 from ganarium.checks import check_trainer
 from ganarium.errors import ConfigError
@@ -201,11 +200,7 @@ def test_bf16_autocast_trains_one_recipe_of_every_family_with_finite_losses(name
 
 # -- the GPU check's Python part ---------------------------------------------------------------
 def _benchmark_module(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"benchmarks/{name}.py")
 
 
 def test_gpu_throughput_measures_images_per_second_in_its_cpu_tiny_mode(tmp_path):
