@@ -66,7 +66,7 @@ def test_a_resized_stream_goes_on_through_its_order_and_resumes(in_memory):
 
 def test_a_resize_the_data_or_the_processes_cannot_take_is_refused():
     data = Numbers(True)
-    with pytest.raises(DataError, match="does not fit the dataset"):
+    with pytest.raises(DataError, match="larger than the dataset"):
         BatchStream(data, 4).resize(11)
     with pytest.raises(DataError, match="does not divide over 2 processes"):
         BatchStream(data, 4, world_size=2).resize(3)

@@ -108,24 +108,14 @@ class BatchStream:
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        n = len(dataset)  # type: ignore[arg-type]
-        if n == 0:
+        if len(dataset) == 0:  # type: ignore[arg-type]
             raise DataError("the dataset is empty: point the data option at a folder with images")
-        if batch_size > n:
-            raise DataError(
-                f"batch_size={batch_size} is larger than the dataset ({n} samples): "
-                f"lower train.batch_size"
-            )
         self.dataset = dataset
-        self.batch_size = batch_size
         self.seed = seed
         self.device = torch.device(device)
         self.num_workers = num_workers
-        if batch_size % world_size:
-            raise DataError(f"batch_size={batch_size} does not divide over {world_size} processes")
         self.rank, self.world_size = rank, world_size
-        self.local_batch_size = batch_size // world_size
-        self.batches_per_epoch = n // batch_size
+        self._set_size(batch_size)
         self.epoch = 0
         self.index = 0  # batches of the current size drawn this epoch, after ``offset``
         self.offset = 0  # positions of this epoch's order drawn before the last resize
@@ -146,24 +136,26 @@ class BatchStream:
         current position of the epoch's order."""
         if batch_size == self.batch_size:
             return
+        drawn = self.index * self.batch_size
+        self._set_size(batch_size)
+        self.offset, self.index, self.resized = self.offset + drawn, 0, True
+
+    def _set_size(self, batch_size: int) -> None:
+        """Draw global batches of ``batch_size`` (refused in one line when the data or the
+        processes cannot take it)."""
         n = len(self.dataset)  # type: ignore[arg-type]
-        if not 0 < batch_size <= n:
+        if batch_size > n:
             raise DataError(
-                f"a batch of {batch_size} does not fit the dataset ({n} samples): lower it"
+                f"a batch of {batch_size} is larger than the dataset ({n} samples): lower "
+                "train.batch_size (or the recipe's batch per level)"
             )
         if batch_size % self.world_size:
             raise DataError(
                 f"a batch of {batch_size} does not divide over {self.world_size} processes"
             )
-        self.offset += self.index * self.batch_size
-        self.index = 0
-        self.resized = True
-        self._set_size(batch_size)
-
-    def _set_size(self, batch_size: int) -> None:
         self.batch_size = batch_size
         self.local_batch_size = batch_size // self.world_size
-        self.batches_per_epoch = len(self.dataset) // batch_size  # type: ignore[arg-type]
+        self.batches_per_epoch = n // batch_size
         self._loader_iter = None
 
     def _permutation(self) -> torch.Tensor:
