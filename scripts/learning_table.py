@@ -11,12 +11,17 @@ the CPU it ran on, its date and, with ``--run NAME``, the run it belongs to: a s
 the same NAME skips the checks that run already measured at today's settings, so a run of all
 53 checks (hours on 2 cores) resumes where it stopped. The block opens with a line saying which
 run, CPU and dates its rows come from.
+
+Each check runs as ``scripts/check_robustness.py`` runs it (seed 0, one thread, this CPU's
+default kernels), so each measurement is also saved there as that check's seed-0 ``default``
+run: the table's run and the robustness record's first seed are one measurement, not two.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -37,11 +42,30 @@ def _run(name: str, run: str) -> dict:
     sys.path.insert(0, str(ROOT / "scripts"))
     from check_robustness import cpu_model
 
-    from ganarium.checks import run_check
+    from ganarium.checks import CHECK_KINDS, bar_margins, run_check
 
-    result = run_check(name).to_dict()
+    result = run_check(name, seed=0).to_dict()
     result.update(cpu=cpu_model(), date=datetime.date.today().isoformat(), run=run)
+    judge = CHECK_KINDS.get(result["kind"]).judge
+    result["margins"] = bar_margins(judge, result["before"], result["after"], result["bars"])
     return result
+
+
+def _record_robustness(name: str, result: dict) -> None:
+    """Save a table measurement as the check's seed-0 default-kernel run in
+    docs/robustness.json (under that file's lock, as check_robustness.py saves its own)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import check_robustness as robustness
+
+    run = {k: result[k] for k in ("before", "after", "bars", "failures", "steps", "seconds")}
+    run.update(margins=result["margins"], check=robustness.check_signature(name))
+    with robustness.results_file_lock():
+        stored = robustness.load_results()
+        stored["runs"][f"{name}|0|default"] = run
+        robustness.save_results(stored)
+        robustness.TABLE.write_text(robustness.render(stored))
 
 
 def _same_settings(stored: dict, name: str) -> bool:
@@ -158,6 +182,7 @@ def main() -> None:
         "checks it already measured at today's settings (resume)",
     )
     args = ap.parse_args()
+    os.environ["OMP_NUM_THREADS"] = "1"  # as check_robustness.py runs a check (numpy's BLAS too)
     from ganarium.models import RECIPES
 
     path = args.results
@@ -189,6 +214,8 @@ def main() -> None:
                 except Exception as exc:  # one broken check must not lose the others' figures
                     print(f"{name:16s} ERROR {type(exc).__name__}: {exc}", flush=True)
                     continue
+                _record_robustness(name, res)
+                res.pop("margins")
                 results[name] = res
                 print(
                     f"{name:16s} {'PASS' if res['passed'] else 'FAIL'}  {res['seconds']:.0f}s  "
