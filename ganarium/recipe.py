@@ -77,7 +77,11 @@ class Phase:
     step saw); ``None`` draws a fresh batch. ``real`` says whether that fresh batch counts as
     real images shown (``images_seen``, and so epochs and kimg): true for phases whose real
     images D (or, in a recipe without D, the model) trains on; false for phases that use their
-    batch only for its shape and labels, as most G phases do.
+    batch only for its shape and labels, as most G phases do. ``images`` says whether the phase
+    reads the values of the batch's real images (``"image"``): false (most G phases), the stream
+    copies only the other entries (labels, captions, conditions) at the same positions and
+    ``"image"`` holds a stand-in with the batch's shape, dtype and device but no data (zeros,
+    stride 0), so the run is the same, without copying images it never looks at.
     """
 
     name: str
@@ -88,6 +92,7 @@ class Phase:
     after: Callable[[StepContext], None] | None = None
     batch: str | None = None
     real: bool = True
+    images: bool = True
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,33 @@ def test_batch_stream_loader_path_matches_memory_path():
         assert torch.equal(next(fast)["image"], next(slow)["image"])
 
 
+@pytest.mark.parametrize("loader", [False, True], ids=["in-memory", "loader"])
+def test_a_draw_without_images_takes_labels_at_the_same_positions_and_copies_no_images(loader):
+    ds = load_dataset("digits", size=8)
+
+    class Plain(torch.utils.data.Dataset):  # read item by item, through a DataLoader
+        info = ds.info
+
+        def __len__(self):
+            return len(ds)
+
+        def __getitem__(self, i):
+            return ds[i]
+
+    source = Plain() if loader else ds
+    plain, lean = BatchStream(source, 16, seed=2), BatchStream(source, 16, seed=2)
+    for i in range(6):
+        full, drawn = next(plain), lean.draw(images=i % 2 == 0)
+        assert torch.equal(full["label"], drawn["label"])
+        if i % 2 == 0:
+            assert torch.equal(full["image"], drawn["image"])
+        else:  # shape, dtype and device of the batch's images, and no data of its own
+            stand_in = drawn["image"]
+            assert stand_in.shape == full["image"].shape and stand_in.dtype == full["image"].dtype
+            assert stand_in.stride() == (0, 0, 0, 0) and not stand_in.any()
+    assert torch.equal(next(plain)["image"], next(lean)["image"])  # the order went on as one
+
+
 def test_every_dataset_declares_its_options_and_splits():
     from ganarium.data import DATASETS, dataset_spec
 

@@ -100,9 +100,9 @@ def test_channels_last_keeps_nets_and_batches_channels_last_and_trains_the_same(
     seen = []
     draw = trainer._draw
 
-    def watched():
-        batches = draw()
-        seen.extend(v for b in batches for v in b.values() if v.dim() == 4)
+    def watched(images=True):
+        batches = draw(images)
+        seen.extend(v for b in batches for v in b.values() if v.dim() == 4 and v.stride(0))
         return batches
 
     trainer._draw = watched
@@ -117,6 +117,49 @@ def test_channels_last_keeps_nets_and_batches_channels_last_and_trains_the_same(
         assert last[0][key] == pytest.approx(history[0][key], rel=1e-4, abs=1e-5)
     if name == "dcgan":
         assert _max_difference(_state(base), _state(trainer)) < 1e-5
+
+
+# -- phases that read no real images ---------------------------------------------------------
+def _g_batches(trainer) -> list[dict[str, torch.Tensor]]:
+    """The batches the trainer's G phase is given, recorded as it trains."""
+    seen: list[dict[str, torch.Tensor]] = []
+    loss = trainer.recipe.g_loss
+    trainer.phases = [
+        dataclasses.replace(ph, loss=lambda b, c, loss=loss: seen.append(b) or loss(b, c))
+        if ph.name == "G"
+        else ph
+        for ph in trainer.phases
+    ]
+    return seen
+
+
+@pytest.mark.parametrize("name", ["cgan", "stylegan2", "progan", "began"])
+def test_g_phases_copy_no_real_images_and_train_as_if_they_did(name):
+    lean = check_trainer(name, steps=3, train_options=TINY)[0]
+    assert {ph.name: ph.images for ph in lean.phases}["G"] is False
+    seen_lean = _g_batches(lean)
+    lean.fit()
+    full = check_trainer(name, steps=3, train_options=TINY)[0]  # built as lean was: same seed
+    full.phases = [dataclasses.replace(ph, images=True) for ph in full.phases]
+    seen_full = _g_batches(full)
+    full.fit()
+    assert len(seen_lean) == len(seen_full) == 3
+    for a, b in zip(seen_lean, seen_full, strict=True):
+        assert a["image"].shape == b["image"].shape and a["image"].stride() == (0, 0, 0, 0)
+        assert b["image"].stride(0) > 0 and b["image"].abs().sum() > 0  # the full draw has data
+        assert all(torch.equal(a[k], b[k]) for k in a if k != "image")  # labels: same positions
+    assert _max_difference(_state(lean), _state(full)) == 0.0
+
+
+def test_a_phase_that_reads_images_cannot_reuse_a_batch_drawn_without_them():
+    trainer = check_trainer("dcgan", steps=1, train_options=TINY)[0]
+    g = next(ph for ph in trainer.phases if ph.name == "G")
+    phases = [
+        dataclasses.replace(g, images=False),
+        dataclasses.replace(g, name="X", batch="G", images=True),
+    ]
+    with pytest.raises(ValueError, match="reuses the batch of 'G', which draws none"):
+        trainer._check_phases(phases)
 
 
 # -- torch.compile -----------------------------------------------------------------------------

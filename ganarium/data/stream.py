@@ -79,6 +79,17 @@ def fixed_examples(dataset: Dataset, n: int, seed: int = 0) -> dict[str, torch.T
     return {k: torch.stack([it[k] for it in items]) for k in items[0]}
 
 
+def image_stand_in(
+    shape: tuple[int, ...], dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    """A tensor of ``shape``, ``dtype`` and ``device`` with no data of its own (one zero, stride
+    0): the images of a phase that uses them only for their shape."""
+    return torch.zeros((), dtype=dtype, device=device).expand(shape)
+
+
+IMAGES = "image"  # the batch entry that holds the real images (a stand-in for ``images=False``)
+
+
 class BatchStream:
     """Yields dict batches forever, epoch after epoch, each epoch a seeded permutation.
 
@@ -93,6 +104,12 @@ class BatchStream:
     ``rank``'s contiguous slice of it (``batch_size // world_size`` samples; the same samples,
     order and augmentation whatever the split), and the position is the global one, so a run
     resumes with another number of processes.
+
+    ``draw(images=False)`` takes the next batch's positions as ``next`` does but copies only
+    its other entries (labels, captions, conditions); its ``"image"`` entry is a stand-in
+    (``image_stand_in``).
+    The order, positions and so the run are the same either way. (Through a DataLoader the
+    samples are still read and the images dropped after.)
 
     ``resize(n)`` changes the batch size from the next batch on (ProGAN's batch per level): the
     epoch goes on from the same position in its order, and the position is saved in samples.
@@ -188,6 +205,10 @@ class BatchStream:
         return self
 
     def __next__(self) -> dict[str, torch.Tensor]:
+        return self.draw()
+
+    def draw(self, images: bool = True) -> dict[str, torch.Tensor]:
+        """The next batch; with ``images=False`` its ``"image"`` is a stand-in (no copy)."""
         if self.offset + (self.index + 1) * self.batch_size > len(self.dataset):  # type: ignore[arg-type]
             self.epoch += 1
             self.index = 0
@@ -200,12 +221,22 @@ class BatchStream:
             first = self.offset + self.index * self.batch_size + self.rank * self.local_batch_size
             idx = self._order[first : first + self.local_batch_size]
             idx = idx.to(self.device)
-            batch = {k: v.index_select(0, idx) for k, v in self._tensors.items()}
+            batch = {
+                k: v.index_select(0, idx)
+                if images or k != IMAGES
+                else image_stand_in((len(idx), *v.shape[1:]), v.dtype, self.device)
+                for k, v in self._tensors.items()
+            }
         else:
             if self._loader_iter is None:
                 self._loader_iter = iter(self._loader())
             batch = next(self._loader_iter)
-            batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+            batch = {
+                k: v.to(self.device, non_blocking=True)
+                if images or k != IMAGES
+                else image_stand_in(tuple(v.shape), v.dtype, self.device)
+                for k, v in batch.items()
+            }
         self.index += 1
         return batch
 

@@ -96,7 +96,7 @@ class StyleRecipe(Latent, Truncation, StyleMixing, Conditional, Recipe):
         return [
             Phase("D", self.d_loss, "D"),
             Phase("R1", self.r1_loss, "D", every=self.hp.r1_every, batch="D"),
-            Phase("G", self.g_loss, "G", real=False),
+            Phase("G", self.g_loss, "G", real=False, images=False),
         ]
 
     def is_conditional(self) -> bool:

@@ -253,6 +253,12 @@ class AdversarialRecipe(Latent, Conditional, Recipe):
         do), so that its batch counts as images seen; otherwise G uses it for its size only."""
         return self.adv.relativistic
 
+    def g_reads_images(self) -> bool:
+        """Whether the G phase reads real images' values (else it takes only their shape and
+        labels, and the stream copies no images for it): as ``g_shows_real`` unless a recipe
+        says otherwise."""
+        return self.g_shows_real()
+
     def phases(self) -> list[Phase]:
         d_phases = [
             Phase(
@@ -261,7 +267,15 @@ class AdversarialRecipe(Latent, Conditional, Recipe):
             for name in self.discriminators()
         ]
         g_batch = "D" if self.hp.reuse_fakes else None
-        return [*d_phases, Phase("G", self.g_loss, "G", real=self.g_shows_real(), batch=g_batch)]
+        g = Phase(
+            "G",
+            self.g_loss,
+            "G",
+            real=self.g_shows_real(),
+            batch=g_batch,
+            images=self.g_reads_images(),
+        )
+        return [*d_phases, g]
 
     def labels_of(self, batch: Batch) -> Tensor | None:
         return batch["label"] if self.hp.conditional else None

@@ -146,7 +146,10 @@ class BEGAN(Signals, AdversarialRecipe):
         return ("M_global", "k_t")
 
     def phases(self) -> list[Phase]:
-        return [Phase("D", self.d_loss, "D"), Phase("G", self.g_loss, "G", real=False)]
+        return [
+            Phase("D", self.d_loss, "D"),
+            Phase("G", self.g_loss, "G", real=False, images=False),
+        ]
 
     def d_loss(self, batch: Batch, ctx: StepContext) -> StepOutput:
         self.follow_stall(ctx)

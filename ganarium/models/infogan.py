@@ -84,7 +84,7 @@ class InfoGAN(CodedRecipe):
     def phases(self) -> list[Phase]:
         return [
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic),
-            Phase("G", self.g_loss, "G", real=False),
+            Phase("G", self.g_loss, "G", real=False, images=False),
         ]
 
     # -- the information term --------------------------------------------------------------

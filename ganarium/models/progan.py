@@ -175,7 +175,7 @@ class ProGAN(Latent, Signals, Recipe):
     def phases(self) -> list[Phase]:
         return [
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic),
-            Phase("G", self.g_loss, "G", real=False),
+            Phase("G", self.g_loss, "G", real=False, images=False),
         ]
 
     def signal_names(self) -> tuple[str, ...]:

@@ -118,7 +118,14 @@ class SSGAN(Classifier, AdversarialRecipe):
         after = self.history.updater
         d = Phase("D", self.d_loss, "D", repeat=self.hp.n_critic, after=after("D"))
         # feature matching shows D real images
-        g = Phase("G", self.g_loss, "G", after=after("G"), real=self.hp.feature_matching)
+        g = Phase(
+            "G",
+            self.g_loss,
+            "G",
+            after=after("G"),
+            real=self.hp.feature_matching,
+            images=self.hp.feature_matching,
+        )
         return [d, g]
 
     # -- losses ------------------------------------------------------------------------------

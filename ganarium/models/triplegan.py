@@ -77,7 +77,7 @@ class TripleGAN(ClassifierPlayer):
         return [
             Phase("D", self.d_loss, "D", repeat=self.hp.n_critic),
             Phase("C", self.c_loss, "C", after=self._update_teacher),
-            Phase("G", self.g_loss, "G", real=False),
+            Phase("G", self.g_loss, "G", real=False, images=False),
         ]
 
     def _generated(self, n: int, device: torch.device) -> tuple[Tensor, Tensor]:

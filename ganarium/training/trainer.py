@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ganarium.amp import loss_scale
+from ganarium.data.stream import IMAGES
 from ganarium.recipe import Batch, Phase, Preview, Recipe, StepContext
 from ganarium.rundir import RunDir, RunLock
 from ganarium.training import checkpoints
@@ -125,7 +126,7 @@ class Trainer:
         self.stop_reason: str | None = None
 
     def _check_phases(self, phases: list[Phase]) -> None:
-        seen: list[str] = []
+        seen: dict[str, Phase] = {}
         for ph in phases:
             if ph.optimizer not in self.optimizers:
                 raise ValueError(f"phase {ph.name!r} names unknown optimizer {ph.optimizer!r}")
@@ -133,9 +134,14 @@ class Trainer:
                 raise ValueError(
                     f"phase {ph.name!r} reuses the batch of {ph.batch!r}, which is no earlier phase"
                 )
+            if ph.batch is not None and ph.images and not seen[ph.batch].images:
+                raise ValueError(
+                    f"phase {ph.name!r} reads images but reuses the batch of {ph.batch!r}, which "
+                    f"draws none: declare images=True on {ph.batch!r}"
+                )
             if ph.every < 1 or ph.repeat < 1:
                 raise ValueError(f"phase {ph.name!r}: every and repeat must be >= 1")
-            seen.append(ph.name)
+            seen[ph.name] = ph
 
     def real_batches_per_step(self) -> float:
         """Fresh batches of real images shown per step, on average over ``every``."""
@@ -234,12 +240,15 @@ class Trainer:
         self.strategy.reduce_gradients(self.trainable.params[name])
         return self.precision.step(name, self.optimizers[name], verdict)
 
-    def _draw(self) -> list[Batch]:
-        """This process's part of the next global batch, as ``train.accumulate`` micro-batches."""
-        batch = next(self.stream)
+    def _draw(self, images: bool = True) -> list[Batch]:
+        """This process's part of the next global batch, as ``train.accumulate`` micro-batches
+        (``images=False``: image entries are stand-ins, see ``Phase.images``)."""
+        batch = self.stream.draw(images)
         if self.cfg.channels_last:
             batch = {
-                key: v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v
+                key: v.contiguous(memory_format=torch.channels_last)
+                if v.dim() == 4 and (images or key != IMAGES)
+                else v
                 for key, v in batch.items()
             }
         k = self.cfg.accumulate
@@ -294,7 +303,7 @@ class Trainer:
                 if ph.batch is not None:
                     batches = drawn[ph.batch]
                 else:
-                    batches = self._draw()
+                    batches = self._draw(ph.images)
                     if ph.real:
                         self.images_seen += self.stream.batch_size
                 drawn[ph.name] = batches
