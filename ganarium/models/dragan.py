@@ -20,7 +20,14 @@ from ganarium.techniques.regularizers import dragan_penalty
     year=2017,
     family="loss",
     data=("unconditional",),
-    check=LearningCheck(**{**DIGITS_CHECK, "steps": 1200}),
+    check=LearningCheck(
+        **{
+            **DIGITS_CHECK,
+            "steps": 1500,
+            "reason": "1500 steps: at 1200, with oneDNN limited to AVX2, seeds 1 and 2 covered 8 "
+            "classes",
+        }
+    ),
 )
 class DRAGAN(AdversarialRecipe):
     @dataclass

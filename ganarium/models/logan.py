@@ -26,7 +26,13 @@ from ganarium.techniques.losses import LOSSES
     year=2019,
     family="regularization",
     data=("unconditional", "labelled"),
-    check=LearningCheck(**DIGITS_CHECK),
+    check=LearningCheck(
+        **{
+            **DIGITS_CHECK,
+            "steps": 1000,
+            "reason": "1000 steps: at 600, with oneDNN limited to AVX2, seed 1 covered 8 classes",
+        }
+    ),
 )
 class LOGAN(AdversarialRecipe):
     @dataclass
