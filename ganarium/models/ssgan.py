@@ -41,7 +41,14 @@ from ganarium.techniques.regularizers import feature_matching
     year=2016,
     family="semi-supervised",
     data=("labelled",),
-    check=LearningCheck(**SEMI_SUPERVISED_CHECK),
+    check=LearningCheck(
+        **{
+            **SEMI_SUPERVISED_CHECK,
+            "steps": 1500,
+            "reason": "1500 steps: at 1000, with oneDNN limited to AVX2, seed 1 reached 0.842 "
+            "against the bar of 0.854",
+        }
+    ),
 )
 class SSGAN(Classifier, AdversarialRecipe):
     requires_labels = True
