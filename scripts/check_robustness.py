@@ -104,6 +104,21 @@ def save_results(results: dict) -> None:
     tmp.replace(RESULTS)
 
 
+def record_run(name: str, seed: int, kernel: str, run: dict) -> dict:
+    """Save one finished run into docs/robustness.json (read, merged and written under the
+    file's lock, so other writers lose nothing) and rewrite docs/robustness.md; returns the
+    results as saved."""
+    import torch
+
+    with results_file_lock():
+        results = load_results()
+        results["machine"] = {"cpu": cpu_model(), "torch": torch.__version__}
+        results["runs"][f"{name}|{seed}|{kernel}"] = run
+        save_results(results)
+        TABLE.write_text(render(results))
+    return results
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -223,11 +238,8 @@ def main() -> None:
         out["check"] = signature[name]
         figures = ", ".join(f"{k} {v:.3g}" for k, v in out["after"].items())
         verdict = "PASS" if not out["failures"] else "FAIL: " + "; ".join(out["failures"])
-        with lock, results_file_lock():  # other runs of this script may be saving too
-            results.update(load_results(), machine=results["machine"])
-            results["runs"][f"{name}|{seed}|{kernel}"] = out
-            save_results(results)
-            TABLE.write_text(render(results))
+        with lock:
+            results.update(record_run(name, seed, kernel, out))
             print(f"{name} seed {seed} {kernel}: {figures} -> {verdict}", flush=True)
 
     with ThreadPoolExecutor(args.jobs) as pool:

@@ -53,7 +53,7 @@ def _run(name: str, run: str) -> dict:
 
 def _record_robustness(name: str, result: dict) -> None:
     """Save a table measurement as the check's seed-0 default-kernel run in
-    docs/robustness.json (under that file's lock, as check_robustness.py saves its own)."""
+    docs/robustness.json, as check_robustness.py saves its own."""
     import sys
 
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -61,11 +61,7 @@ def _record_robustness(name: str, result: dict) -> None:
 
     run = {k: result[k] for k in ("before", "after", "bars", "failures", "steps", "seconds")}
     run.update(margins=result["margins"], check=robustness.check_signature(name))
-    with robustness.results_file_lock():
-        stored = robustness.load_results()
-        stored["runs"][f"{name}|0|default"] = run
-        robustness.save_results(stored)
-        robustness.TABLE.write_text(robustness.render(stored))
+    robustness.record_run(name, 0, "default", run)
 
 
 def _same_settings(stored: dict, name: str) -> bool:
